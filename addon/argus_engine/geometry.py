@@ -67,9 +67,6 @@ def polygon_problem(polygon: Sequence[Point]) -> str | None:
     count = len(polygon)
     if count < 3:
         return f"has {count} points, needs at least 3"
-    if abs(signed_area(polygon)) < 1e-12:
-        return "has no area (all points on one line)"
-
     # Two edges that share a point are allowed to touch there; any other contact is a crossing.
     edges = [(polygon[index], polygon[(index + 1) % count]) for index in range(count)]
     for first in range(count):
@@ -78,6 +75,8 @@ def polygon_problem(polygon: Sequence[Point]) -> str | None:
                 continue
             if _segments_cross(*edges[first], *edges[second]):
                 return f"edges {first + 1} and {second + 1} cross (the polygon intersects itself)"
+    if abs(signed_area(polygon)) < 1e-12:
+        return "has no area (all points on one line)"
     return None
 
 

@@ -1,0 +1,1 @@
+"""ONNX object detection: model loading, letterbox, output decoding and the shared detector."""
