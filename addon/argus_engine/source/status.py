@@ -1,0 +1,56 @@
+"""Camera status as the source reports it: connection state, failure reason and frame rate."""
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+State = Literal["connecting", "online", "offline"]
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """Connection state of one camera.
+
+    `reason` is set while offline and is already redacted, so it never contains a password.
+    """
+
+    state: State
+    reason: str | None = None
+    # Wall clock (epoch seconds) of the last decoded frame, or None before the first one.
+    last_frame_time: float | None = None
+    # Decoded frames per second, measured over the last few seconds.
+    fps: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the status as JSON-ready data."""
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "last_frame_time": self.last_frame_time,
+            "fps": round(self.fps, 2),
+        }
+
+
+class FpsMeter:
+    """Frame rate over a sliding window of whole seconds, fed with one call per decoded frame."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self._window = window
+        self._window_start = time.monotonic()
+        self._count = 0
+        self.fps = 0.0
+
+    def tick(self, now: float) -> None:
+        """Count one frame decoded at monotonic time `now`."""
+        self._count += 1
+        elapsed = now - self._window_start
+        if elapsed >= self._window:
+            self.fps = self._count / elapsed
+            self._window_start = now
+            self._count = 0
+
+    def reset(self) -> None:
+        """Start measuring afresh, e.g. after a reconnect."""
+        self._window_start = time.monotonic()
+        self._count = 0
+        self.fps = 0.0
