@@ -180,8 +180,9 @@ def output_kind_of(shape: tuple[int, ...], path: Path | str = "model") -> Output
     if len(shape) == 3 and shape[0] == 1:
         if shape[2] == END2END_ROW and shape[1] >= 1:
             return "end2end"
-        # Classic: 4 box rows plus at least one class row, and more anchors than rows.
-        if shape[1] > 4 and shape[2] > END2END_ROW:
+        # Classic: 4 box rows plus at least one class row, and more anchors than rows
+        # (8400 anchors for 84 rows at 640), which also tells it apart from [1, K, 7].
+        if shape[1] > 4 and shape[2] > shape[1]:
             return "classic"
     raise ModelError(
         f"{path}: unexpected output shape {list(shape)}; expected [1, K, 6] (x1, y1, x2, y2, score, class) "
