@@ -26,8 +26,11 @@ _LOGGER = logging.getLogger(__name__)
 class TrackerConfig:
     """Tracker thresholds. Times are stream seconds, so they do not depend on the frame rate."""
 
-    # Minimum IoU between a track's box and a detection for the two to match.
+    # Minimum IoU between a track's box (or where its recent velocity puts it now) and a
+    # detection for the two to match.
     iou_threshold: float = 0.3
+    # Seconds of recent detections the velocity is measured over.
+    velocity_window: float = 1.0
     # Detections matched to a track before it is confirmed and may make an event.
     hits_to_confirm: int = 3
     # Seconds an unconfirmed track may go unseen before it is dropped as noise.
@@ -78,10 +81,20 @@ class Track:
     # Box where the track stopped moving, and consecutive detections away from it.
     anchor: Box | None = None
     moving_streak: int = 0
+    # Box centre velocity in pixels per second over the last `velocity_window` seconds.
+    velocity: tuple[float, float] = (0.0, 0.0)
 
     def median_score(self) -> float:
         """Return the median of the recent detection scores."""
         return statistics.median(self.scores)
+
+    def predicted_box(self, now: float, max_seconds: float) -> Box:
+        """Return where the box would be at `now` at its recent velocity, extrapolating at most `max_seconds`."""
+        elapsed = min(max(0.0, now - self.last_seen), max_seconds)
+        dx = self.velocity[0] * elapsed
+        dy = self.velocity[1] * elapsed
+        x1, y1, x2, y2 = self.box
+        return (x1 + dx, y1 + dy, x2 + dx, y2 + dy)
 
     def still_seconds(self) -> float:
         """Return how long the track was seen still up to its last detection (0 if moving)."""
@@ -117,7 +130,7 @@ class Tracker:
 
     def update(self, detections: list[Detection], now: float) -> TrackerUpdate:
         """Match one frame's detections to tracks, start new tracks and end lost ones."""
-        matches, unmatched = self._match(detections)
+        matches, unmatched = self._match(detections, now)
         for track, detection in matches:
             self._hit(track, detection, now)
         matched = {id(track) for track, _ in matches}
@@ -150,16 +163,22 @@ class Tracker:
         grace = config.stationary_grace_factor * track.still_seconds()
         return min(config.stationary_grace_max, max(config.stationary_grace_min, grace))
 
-    def _match(self, detections: list[Detection]) -> tuple[list[tuple[Track, Detection]], list[Detection]]:
+    def _match(
+        self, detections: list[Detection], now: float
+    ) -> tuple[list[tuple[Track, Detection]], list[Detection]]:
         # Greedy on IoU: the best overlapping pair first. With a few objects per camera
-        # this finds the same pairs as an optimal assignment in practice.
-        pairs = [
-            (overlap, track_index, detection_index)
-            for track_index, track in enumerate(self._tracks)
-            for detection_index, detection in enumerate(detections)
-            if detection.label == track.label
-            and (overlap := iou(track.box, detection.box)) >= self.config.iou_threshold
-        ]
+        # this finds the same pairs as an optimal assignment in practice. A person walking
+        # through a 1.5 s dropout moves several box widths, so a track is also compared
+        # where its velocity puts it now.
+        pairs = []
+        for track_index, track in enumerate(self._tracks):
+            predicted = track.predicted_box(now, self.config.max_gap_seconds)
+            for detection_index, detection in enumerate(detections):
+                if detection.label != track.label:
+                    continue
+                overlap = max(iou(track.box, detection.box), iou(predicted, detection.box))
+                if overlap >= self.config.iou_threshold:
+                    pairs.append((overlap, track_index, detection_index))
         pairs.sort(key=lambda pair: pair[0], reverse=True)
 
         used_tracks: set[int] = set()
@@ -203,7 +222,19 @@ class Tracker:
         track.history.append((now, detection.box))
         while track.history and track.history[0][0] < now - self.config.stationary_window:
             track.history.popleft()
+        track.velocity = self._velocity(track, now)
         self._update_stationary(track, now)
+
+    def _velocity(self, track: Track, now: float) -> tuple[float, float]:
+        # The oldest detection within the velocity window, the latest one excluded.
+        earliest = next((entry for entry in track.history if entry[0] >= now - self.config.velocity_window), None)
+        if earliest is None or earliest[0] >= now:
+            return (0.0, 0.0)
+        elapsed = now - earliest[0]
+        then, box = earliest[1], track.box
+        dx = ((box[0] + box[2]) - (then[0] + then[2])) / 2
+        dy = ((box[1] + box[3]) - (then[1] + then[3])) / 2
+        return (dx / elapsed, dy / elapsed)
 
     def _update_stationary(self, track: Track, now: float) -> None:
         limit = self.config.stationary_movement

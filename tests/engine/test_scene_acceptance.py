@@ -73,7 +73,7 @@ def test_parked_car_one_event_through_dropouts(shift_stays: bool) -> None:
     assert kinds(changes, "start")[0].zone_changes[0].zone == "driveway"
 
 
-@pytest.mark.parametrize("speed", [20.0, 0.0], ids=["walking", "standing"])
+@pytest.mark.parametrize("speed", [40.0, 0.0], ids=["walking", "standing"])
 def test_person_short_dropout_one_event(speed: float) -> None:
     scene = CameraScene(make_camera([{"name": "Yard", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]}]), DEFAULT_GROUPS)
     changes: list[ObjectChange] = []
