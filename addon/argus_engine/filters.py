@@ -28,7 +28,8 @@ class ObjectFilters:
         if detection.label not in self.labels:
             return False
         rules = self._camera.filter_for(detection.label)
-        if detection.score < rules.min_score:
+        # Written so that a NaN score fails too.
+        if not detection.score >= rules.min_score:
             return False
 
         width, height = frame_size
