@@ -34,6 +34,8 @@ from ..stream_url import redact, validate_url
 _LOGGER = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+# FFmpeg's tty and bintext demuxers render any text file as "video"; that is never a camera.
+TEXT_ART_CODECS = frozenset({"ansi", "bintext", "xbin", "idf"})
 # Seconds to wait for a stream to open and for each read.
 STREAM_TIMEOUT = 10.0
 
@@ -125,6 +127,10 @@ def open_video(source: str) -> av.container.InputContainer:
     if not container.streams.video:
         container.close()
         raise InputError(f"cannot read {redact(source)} as a video: it has no video stream")
+    codec = container.streams.video[0].codec_context.name
+    if codec in TEXT_ART_CODECS:
+        container.close()
+        raise InputError(f"cannot read {redact(source)} as a video: FFmpeg sees only text ({codec})")
     return container
 
 
