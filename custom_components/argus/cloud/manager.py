@@ -1,0 +1,361 @@
+"""CloudManager: the one object the integration creates to use the cloud features.
+
+It reads engine event messages, decides what to verify, runs verifications in
+background tasks (so detection and the event loop never wait on the cloud),
+reports results through callbacks, sends alerts and keeps the daily counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .accounting import Accounting
+from .breaker import CircuitBreaker
+from .clock import SYSTEM_CLOCK, Clock
+from .errors import AuthError, CloudError, LicenceNotAcceptedError, SkippedError
+from .notify import NotifyClient, NotifyResult
+from .occupancy import VerifiedOccupancy
+from .outbox import Outbox
+from .policy import EventView, VerifyPolicy
+from .settings import CloudSettings, ImageSource
+from .verifier import Executor, Verification, Verifier
+from .workers_ai import WorkersAIClient
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_EVENTS = 2000
+# Concurrent verifications; more would only queue at Workers AI's rate limit.
+MAX_CONCURRENT = 2
+
+REPAIR_LICENCE = "model_licence_not_accepted"
+
+
+class EventNotFoundError(CloudError):
+    """The event id is unknown to the cloud manager and to the engine."""
+
+    code = "event_not_found"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CloudCallbacks:
+    """How the cloud package reaches the engine and Home Assistant.
+
+    `fetch_image` gets an engine path such as `/api/events/<id>/crop.jpg` and
+    returns its bytes. Everything else is optional.
+    """
+
+    fetch_image: Callable[[str], Awaitable[bytes]]
+    fetch_event: Callable[[str], Awaitable[Mapping[str, Any] | None]] | None = None
+    store_verification: Callable[[Verification], Awaitable[None]] | None = None
+    fire_verified: Callable[[Verification], None] | None = None
+    create_repair: Callable[[str, Mapping[str, str]], None] | None = None
+    start_reauth: Callable[[], None] | None = None
+    on_update: Callable[[], None] | None = None
+    executor: Executor | None = None
+
+
+async def _to_thread(function: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.to_thread(function, *args)
+
+
+class CloudManager:
+    """Verify qualifying events, send alerts and count usage for one config entry."""
+
+    def __init__(
+        self,
+        settings: CloudSettings,
+        session: aiohttp.ClientSession,
+        callbacks: CloudCallbacks,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        time_zone: tzinfo = UTC,
+        storage_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self._callbacks = callbacks
+        self._clock = clock
+        executor = callbacks.executor or _to_thread
+        self.accounting = Accounting(clock, time_zone)
+        self.breaker = CircuitBreaker(clock, pause=settings.breaker_pause, failure_threshold=settings.breaker_failures)
+        self.policy = VerifyPolicy()
+        self.occupancy = VerifiedOccupancy(settings.high_score)
+        client = WorkersAIClient(
+            session,
+            api_base=settings.api_base,
+            account_id=settings.account_id,
+            api_token=settings.api_token,
+            timeout=settings.timeout,
+        )
+        self._verifier = Verifier(
+            settings, client, clock=clock, breaker=self.breaker, accounting=self.accounting, executor=executor
+        )
+        outbox = (
+            Outbox(storage_dir, max_items=settings.queue_max_items, max_bytes=settings.queue_max_bytes)
+            if storage_dir is not None
+            else None
+        )
+        self.notifier = NotifyClient(
+            session, settings, outbox=outbox, clock=clock, executor=executor, accounting=self.accounting
+        )
+        self._semaphore = asyncio.Semaphore(MAX_CONCURRENT)
+        self._events: OrderedDict[str, EventView] = OrderedDict()
+        self._results: OrderedDict[str, Verification] = OrderedDict()
+        self._pending: dict[str, asyncio.Task[Verification]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._alerted: set[tuple[str, str]] = set()
+        self._blocked: SkippedError | None = None
+
+    # Engine events
+
+    def handle_event(self, message: Mapping[str, Any]) -> asyncio.Task[Verification] | None:
+        """Apply one engine event message; start a verification when the event qualifies.
+
+        Accepts the whole websocket message (`{"type": "event", "data": ...}`) or its
+        `data`. Returns the verification task, or None when nothing is sent.
+        """
+        data = message.get("data", message) if message.get("type") == "event" else message
+        try:
+            view = EventView.from_event(data["event"])
+        except (KeyError, TypeError, ValueError) as err:
+            _LOGGER.warning("Ignoring malformed event message (%s): %.200r", err, message)
+            return None
+        kind = str(data.get("type", "update"))
+        self._remember(view)
+        self.occupancy.update(view, kind)
+        self.policy.note_stationary(view)
+        task = self._maybe_verify(view) if kind != "end" else None
+        self._maybe_alert(view, data.get("zone_changes") or ())
+        self._notify_update()
+        return task
+
+    def _maybe_verify(self, view: EventView) -> asyncio.Task[Verification] | None:
+        reason = self.policy.skip_reason(self.settings, view)
+        if reason is not None:
+            _LOGGER.debug("Not verifying event %s: %s", view.event_id, reason)
+            return None
+        self.policy.claim(view)
+        task = asyncio.get_running_loop().create_task(self._run(view), name=f"argus verify {view.event_id}")
+        self._pending[view.event_id] = task
+        task.add_done_callback(lambda _: self._pending.pop(view.event_id, None))
+        return task
+
+    # Service entry points
+
+    async def verify(self, event_id: str) -> Verification:
+        """Verify one event on request (the `argus.verify` service), at most once per track.
+
+        Raises `EventNotFoundError` for an unknown event id; every other failure is
+        returned as an `unverified` result.
+        """
+        if event_id in self._results:
+            return self._results[event_id]
+        if event_id in self._pending:
+            return await asyncio.shield(self._pending[event_id])
+        view = self._events.get(event_id) or await self._fetch_event(event_id)
+        if not (self.settings.account_id and self.settings.api_token):
+            return self._unverified(view, SkippedError("not_configured", "Cloudflare account id or API token not set"))
+        self.policy.claim(view)
+        return await self._run(view)
+
+    async def notify(self, event_id: str | None = None, message: str | None = None,
+                     attach: str | None = None) -> NotifyResult:
+        """Send one alert now (the `argus.notify` service); `attach` is `snapshot`, `clip` or None."""
+        if not self.settings.notify_enabled:
+            return NotifyResult("rejected", "Worker URL or secret not set")
+        view = None
+        if event_id is not None:
+            view = self._events.get(event_id) or await self._fetch_event(event_id)
+        alert = self._alert(view, sorted(view.zones)[0] if view and view.zones else None)
+        if message:
+            alert["message"] = message
+        attachment = await self._attachment(view, attach)
+        return await self.notifier.send(alert, attachment, "video/mp4" if attach == "clip" else "image/jpeg")
+
+    async def flush_outbox(self) -> int:
+        """Retry queued alerts that are due; the integration calls this periodically."""
+        return await self.notifier.flush()
+
+    # Lifecycle and state
+
+    async def drain(self) -> None:
+        """Wait for running verifications and alerts to finish."""
+        while self._pending or self._background:
+            await asyncio.gather(*self._pending.values(), *self._background, return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """Cancel running verifications and alerts, for unload."""
+        tasks = [*self._pending.values(), *self._background]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def result(self, event_id: str) -> Verification | None:
+        """Return the stored verification of an event, if any."""
+        return self._results.get(event_id)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return counters and state for diagnostics; contains no secrets."""
+        return {
+            "accounting": self.accounting.as_dict(),
+            "breaker_open": self.breaker.is_open,
+            "breaker_trips": self.breaker.trips,
+            "blocked": self._blocked.code if self._blocked else None,
+            "pending": len(self._pending),
+            "model": self.settings.model,
+            "verify_mode": str(self.settings.verify_mode),
+        }
+
+    # Internals
+
+    async def _run(self, view: EventView) -> Verification:
+        async with self._semaphore:
+            try:
+                if self._blocked is not None:
+                    raise self._blocked
+                source = await self._callbacks.fetch_image(self._image_path(view))
+                result = await self._verifier.verify(view, source)
+            except CloudError as err:
+                self._signal(err)
+                result = self._unverified(view, err)
+        await self._report(view, result)
+        return result
+
+    def _image_path(self, view: EventView) -> str:
+        if self.settings.image_source is ImageSource.CROP and view.crop_url:
+            return view.crop_url
+        if view.snapshot_url:
+            return view.snapshot_url
+        raise SkippedError("image_unavailable", f"event {view.event_id} has no snapshot")
+
+    async def _report(self, view: EventView, result: Verification) -> None:
+        self._results[view.event_id] = result
+        while len(self._results) > MAX_EVENTS:
+            self._results.popitem(last=False)
+        if result.attempts:
+            self.accounting.add_verdict(result.verdict)
+        self.occupancy.set_verdict(view.event_id, result.verdict)
+        if result.verified:
+            _LOGGER.debug("Event %s verified: %s", view.event_id, result.verdict)
+        if self._callbacks.store_verification is not None:
+            try:
+                await self._callbacks.store_verification(result)
+            except Exception:  # noqa: BLE001 - a failed store must not lose the result
+                _LOGGER.exception("Storing the verification of event %s failed", view.event_id)
+        if self._callbacks.fire_verified is not None:
+            self._callbacks.fire_verified(result)
+        self._notify_update()
+
+    def _signal(self, err: CloudError) -> None:
+        if isinstance(err, LicenceNotAcceptedError) and self._blocked is None:
+            self._blocked = SkippedError(err.code, str(err))
+            _LOGGER.error("Verification stopped: %s", err)
+            if self._callbacks.create_repair is not None:
+                self._callbacks.create_repair(REPAIR_LICENCE, {"model": self.settings.model})
+        elif isinstance(err, AuthError) and self._blocked is None:
+            self._blocked = SkippedError(err.code, str(err))
+            _LOGGER.error("Verification stopped until the API token is updated: %s", err)
+            if self._callbacks.start_reauth is not None:
+                self._callbacks.start_reauth()
+        elif not isinstance(err, SkippedError):
+            _LOGGER.warning("Verification failed (%s): %s", err.code, err)
+
+    def _unverified(self, view: EventView, err: CloudError) -> Verification:
+        return Verification(
+            event_id=view.event_id,
+            camera=view.camera,
+            label=view.label,
+            verdict="unverified",
+            model=self.settings.model,
+            error=err.code,
+            message=str(err),
+            attempts=err.attempts,
+            bytes_sent=err.bytes_sent,
+            time=self._clock.time(),
+        )
+
+    async def _fetch_event(self, event_id: str) -> EventView:
+        event = None
+        if self._callbacks.fetch_event is not None:
+            event = await self._callbacks.fetch_event(event_id)
+        if event is None:
+            raise EventNotFoundError(f"event {event_id!r} not found")
+        view = EventView.from_event(event)
+        self._remember(view)
+        return view
+
+    def _remember(self, view: EventView) -> None:
+        self._events[view.event_id] = view
+        self._events.move_to_end(view.event_id)
+        while len(self._events) > MAX_EVENTS:
+            self._events.popitem(last=False)
+
+    def _notify_update(self) -> None:
+        if self._callbacks.on_update is not None:
+            self._callbacks.on_update()
+
+    # Automatic alerts
+
+    def _maybe_alert(self, view: EventView, zone_changes: Any) -> None:
+        settings = self.settings
+        if not (settings.notify_auto and settings.notify_enabled and settings.camera(view.camera).notify):
+            return
+        for change in zone_changes:
+            zone = change.get("zone") if isinstance(change, Mapping) else None
+            if change.get("change") != "entered" or not zone or (view.event_id, zone) in self._alerted:
+                continue
+            self._alerted.add((view.event_id, zone))
+            task = asyncio.get_running_loop().create_task(self._auto_alert(view, zone))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _auto_alert(self, view: EventView, zone: str) -> None:
+        pending = self._pending.get(view.event_id)
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
+        result = self._results.get(view.event_id)
+        if result is not None and result.verdict == "rejected":
+            _LOGGER.debug("No alert for event %s: the model rejected the detection", view.event_id)
+            return
+        attach = None if self.settings.attachment == "none" else str(self.settings.attachment)
+        try:
+            attachment = await self._attachment(view, attach)
+        except CloudError as err:
+            _LOGGER.warning("Sending alert for event %s without attachment: %s", view.event_id, err)
+            attachment = None
+        await self.notifier.send(self._alert(view, zone), attachment,
+                                 "video/mp4" if attach == "clip" else "image/jpeg")
+
+    def _alert(self, view: EventView | None, zone: str | None) -> dict[str, Any]:
+        alert: dict[str, Any] = {"time": self._clock.time()}
+        if view is None:
+            return alert
+        result = self._results.get(view.event_id)
+        alert.update(
+            event_id=view.event_id,
+            camera=view.camera,
+            zone=zone,
+            label=view.label,
+            score=round(view.top_score, 3),
+            verdict=result.verdict if result else "unverified",
+            description=result.description if result else "",
+        )
+        return alert
+
+    async def _attachment(self, view: EventView | None, attach: str | None) -> bytes | None:
+        if view is None or attach is None:
+            return None
+        if not self.settings.attachment_key:
+            raise SkippedError("invalid_attachment_key", "no attachment key configured")
+        path = view.snapshot_url if attach == "snapshot" else view.clip_url
+        if not path:
+            return None
+        return await self._callbacks.fetch_image(path)
