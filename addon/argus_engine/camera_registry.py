@@ -44,10 +44,15 @@ class Worker(Protocol):
 WorkerFactory = Callable[[CameraConfig], Worker]
 
 
+# voluptuous names an Exclusive group, not a key, when both keys of the group are given.
+_GROUP_FIELDS = {"<source>": "url"}
+
+
 def config_error(err: ConfigError) -> CommandError:
     """Turn a schema error into an `invalid_config` error naming the field (dotted path)."""
-    path = [str(part) for part in err.path[1:]] if err.path[:1] in (("camera",), ("zone",)) else [str(p) for p in err.path]
-    return CommandError("invalid_config", redact(str(err)), field=".".join(path) or None)
+    path = list(err.path[1:]) if err.path[:1] in (("camera",), ("zone",)) else list(err.path)
+    names = [_GROUP_FIELDS.get(str(part), str(part)) for part in path]
+    return CommandError("invalid_config", redact(str(err)), field=".".join(names) or None)
 
 
 class CameraRegistry:

@@ -27,16 +27,24 @@ class TokenFixedError(ConfigError):
 
 
 class TokenStore:
-    """Holds the current token and compares candidates in constant time."""
+    """Holds the current token and compares candidates in constant time.
+
+    `ARGUS_TOKEN` wins and cannot be rotated. Otherwise `token`, when given, replaces
+    the stored token, and without it the stored one is used or a new one generated.
+    """
 
     def __init__(self, data_dir: Path, *, token: str | None = None) -> None:
         self._path = data_dir / TOKEN_FILE
-        explicit = token or os.environ.get(TOKEN_ENV) or None
-        self.fixed = explicit is not None
-        if explicit is not None:
-            if len(explicit) < MIN_TOKEN_LENGTH:
+        from_env = os.environ.get(TOKEN_ENV) or None
+        self.fixed = from_env is not None
+        for candidate in (from_env, token):
+            if candidate is not None and len(candidate) < MIN_TOKEN_LENGTH:
                 raise ConfigError(f"the API token must be at least {MIN_TOKEN_LENGTH} characters long")
-            self._token = explicit
+        if from_env is not None:
+            self._token = from_env
+        elif token is not None:
+            write_atomic(self._path, token.encode("utf-8") + b"\n")
+            self._token = token
         else:
             self._token = self._load_or_create()
 
