@@ -61,6 +61,7 @@ class CameraScene:
         # Changes caused by a config change, returned by the next update or advance.
         self._pending: list[ObjectChange] = []
         self._last_time: float | None = None
+        self._frame_size: tuple[int, int] | None = None
 
     @property
     def camera(self) -> CameraConfig:
@@ -74,6 +75,7 @@ class CameraScene:
         """
         _check_frame_size(frame_size)
         changes = self._begin(now)
+        self._resize(frame_size)
         kept = self._filters.apply(detections, frame_size)
         result = self._tracker.update(kept, now)
 
@@ -162,6 +164,13 @@ class CameraScene:
             changes.extend(self._end_tracks(self._tracker.end_all(), now))
         self._last_time = now
         return changes
+
+    def _resize(self, frame_size: tuple[int, int]) -> None:
+        if self._frame_size is not None and frame_size != self._frame_size:
+            width, height = self._frame_size
+            self._logger.info("frame size changed from %dx%d to %dx%d", width, height, *frame_size)
+            self._tracker.rescale(frame_size[0] / width, frame_size[1] / height)
+        self._frame_size = frame_size
 
     def _step(self, track: Track, zone_changes: list[ZoneChange], now: float) -> ObjectChange | None:
         if track.id not in self._reported:

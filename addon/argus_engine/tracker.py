@@ -148,6 +148,15 @@ class Tracker:
         """End tracks whose grace ran out on a frame the detector did not run on."""
         return self._expire(now)
 
+    def rescale(self, x_factor: float, y_factor: float) -> None:
+        """Scale every track's boxes to a new frame size, so tracks survive a stream resolution change."""
+        for track in self._tracks:
+            track.box = _scale(track.box, x_factor, y_factor)
+            track.history = deque((time, _scale(box, x_factor, y_factor)) for time, box in track.history)
+            if track.anchor is not None:
+                track.anchor = _scale(track.anchor, x_factor, y_factor)
+            track.velocity = (track.velocity[0] * x_factor, track.velocity[1] * y_factor)
+
     def end_all(self) -> list[Track]:
         """End every live track, e.g. when the stream restarts on a new timeline."""
         ended, self._tracks = self._tracks, []
@@ -265,6 +274,10 @@ class Tracker:
                 if track.confirmed:
                     _LOGGER.debug("track %s (%s) lost at %.2f s, last seen %.2f s", track.id, track.label, now, track.last_seen)
         return ended
+
+
+def _scale(box: Box, x_factor: float, y_factor: float) -> Box:
+    return (box[0] * x_factor, box[1] * y_factor, box[2] * x_factor, box[3] * y_factor)
 
 
 def moved(reference: Box, box: Box, limit: float) -> bool:

@@ -185,3 +185,16 @@ def test_moved_relative_to_box_size() -> None:
     assert not moved(box, (15.0, 0.0, 115.0, 50.0), 0.2)
     assert moved(box, (25.0, 0.0, 125.0, 50.0), 0.2)
     assert moved(box, (0.0, 11.0, 100.0, 61.0), 0.2)
+
+
+def test_rescale_keeps_track_after_resolution_change() -> None:
+    tracker = Tracker()
+    run(tracker, [(step * 0.2, [person(300.0)]) for step in range(5)])
+    track = tracker.tracks[0]
+
+    tracker.rescale(2 / 3, 2 / 3)
+    update = tracker.update([Detection("person", 0, 0.8, (200.0, 66.7, 240.0, 173.3))], 1.0)
+
+    assert update.active == [track]
+    assert track.id in update.detected
+    assert track.history[0][1] == pytest.approx((200.0, 66.67, 240.0, 173.33), abs=0.01)
