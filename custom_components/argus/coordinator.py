@@ -75,6 +75,8 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         self._first_result: asyncio.Future[ArgusError | None] = hass.loop.create_future()
         self._task: asyncio.Task[Any] | None = None
         self._cancel_repair_timer: CALLBACK_TYPE | None = None
+        self._commands_in_flight = 0
+        self._reload_pending = False
 
     @property
     def engine_id(self) -> str:
@@ -134,7 +136,12 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         """Send a command over the live connection."""
         if self.connection is None:
             raise CannotConnect("not connected to the engine")
-        return await self.connection.request(message_type, **fields)
+        self._commands_in_flight += 1
+        try:
+            return await self.connection.request(message_type, **fields)
+        finally:
+            self._commands_in_flight -= 1
+            self._reload_when_idle()
 
     async def _async_update_data(self) -> EngineState:
         # Only reached through `homeassistant.update_entity`: the state is pushed.
@@ -153,16 +160,25 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         await connection.request("subscribe", **({"since": self._cursor} if self._cursor is not None else {}))
 
     def _update_info(self, info: EngineInfo) -> None:
-        cameras = {camera.id: camera for camera in map(CameraInfo.from_config, info.cameras)}
         self.info = info
         check_model_issue(self.hass, self.config_entry, info)
+        self._update_cameras({camera.id: camera for camera in map(CameraInfo.from_config, info.cameras)})
+
+    def _update_cameras(self, cameras: dict[str, CameraInfo]) -> None:
+        """Reload the entry when cameras or zones changed, so entities and devices follow."""
         if cameras == self.cameras:
             return
-        # Cameras or zones changed while the connection was down (for example in the
-        # add-on's config file): reload so entities and devices follow.
         _LOGGER.info("Camera or zone config of engine %s changed; reloading", self.engine_id)
         self.cameras = cameras
-        self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+        self._reload_pending = True
+        self._reload_when_idle()
+
+    def _reload_when_idle(self) -> None:
+        # A reload closes the websocket, so it waits for commands in flight: the engine
+        # pushes `config` before it answers the command that caused it.
+        if self._reload_pending and not self._commands_in_flight:
+            self._reload_pending = False
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     @callback
     def _handle_disconnected(self, error: ArgusError) -> None:
@@ -242,15 +258,21 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
 
     def _on_camera_status(self, message: dict[str, Any]) -> None:
         camera_id = _camera_of(message)
-        data = message.get("data") or message
-        if camera_id is None or "status" not in data:
+        status = (message.get("data") or {}).get("state")
+        if camera_id is None or status is None:
             return
         camera = self.data.cameras.setdefault(camera_id, CameraState())
-        if camera.status == data["status"]:
+        if camera.status == status:
             return
-        _LOGGER.debug("Camera %s status is now %s", camera_id, data["status"])
-        camera.status = str(data["status"])
+        _LOGGER.debug("Camera %s status is now %s", camera_id, status)
+        camera.status = str(status)
         self.async_set_updated_data(self.data)
+
+    def _on_config(self, message: dict[str, Any]) -> None:
+        cameras = (message.get("data") or {}).get("cameras")
+        if cameras is None:
+            return
+        self._update_cameras({camera.id: camera for camera in map(CameraInfo.from_config, cameras)})
 
     def _on_stats(self, message: dict[str, Any]) -> None:
         self.data.stats = EngineStats.from_data(message.get("data") or {})
@@ -277,6 +299,7 @@ _PUSH_HANDLERS = {
     "camera_status": ArgusCoordinator._on_camera_status,
     "stats": ArgusCoordinator._on_stats,
     "event": ArgusCoordinator._on_event,
+    "config": ArgusCoordinator._on_config,
 }
 
 

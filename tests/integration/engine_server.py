@@ -1,0 +1,66 @@
+"""A real Argus engine with its API on a fixed 127.0.0.1 port, restartable in place.
+
+The port stays the same across `stop` and `start`, so an integration connected to it
+sees exactly what a user sees when the add-on restarts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from argus_engine.api import create_app
+from argus_engine.config import EngineConfig
+from argus_engine.engine import Engine
+from tests.helpers.engine_api import TOKEN, StillWorker
+from tests.helpers.rtsp import free_port
+
+HOST = "127.0.0.1"
+
+
+class EngineServer:
+    """One engine on a data dir, served on 127.0.0.1:`port`."""
+
+    def __init__(self, data_dir: Path, config: EngineConfig, **engine_args: Any) -> None:
+        self.data_dir = data_dir
+        self.config = config
+        self.engine_args = {"token": TOKEN, "worker_factory": StillWorker, "stats_interval": 3600.0, **engine_args}
+        self.port = free_port()
+        self.engine: Engine | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def token(self) -> str:
+        """Return the API token."""
+        return self.engine_args["token"]
+
+    @property
+    def entry_data(self) -> dict[str, Any]:
+        """Return config entry data pointing at this engine."""
+        return {"host": HOST, "port": self.port, "token": self.token}
+
+    async def start(self) -> None:
+        """Start the engine and serve its API."""
+        self.engine = Engine(self.config, self.data_dir, **self.engine_args)
+        await self.engine.start()
+        self._runner = web.AppRunner(create_app(self.engine), handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, HOST, self.port).start()
+
+    async def stop(self) -> None:
+        """Stop serving (live websockets are closed) and stop the engine."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.engine is not None:
+            await self.engine.stop()
+            self.engine = None
+
+    def worker(self, camera_id: str) -> StillWorker:
+        """Return the running worker double of a camera."""
+        assert self.engine is not None
+        worker = self.engine.cameras.worker(camera_id)
+        assert isinstance(worker, StillWorker), f"camera {camera_id} has no worker double"
+        return worker
