@@ -53,8 +53,12 @@ class Timeline:
     def place(self, packet: av.Packet) -> tuple[int, int]:
         """Return the repaired (dts, pts) of the next packet in decode order."""
         raw_dts = packet.dts if packet.dts is not None else packet.pts
-        if self._last_dts is None or self._last_raw is None or raw_dts is None:
-            dts = 0 if self._last_dts is None else self._last_dts + self._fallback_step(packet)
+        offset = self._composition_offset(packet, raw_dts)
+        if self._last_dts is None:
+            # The first packet is presented at 0.
+            dts = -offset
+        elif self._last_raw is None or raw_dts is None:
+            dts = self._last_dts + self._fallback_step(packet)
         else:
             step = raw_dts - self._last_raw
             if not 0 < step <= self.max_step:
@@ -65,7 +69,7 @@ class Timeline:
         if raw_dts is not None:
             self._last_raw = raw_dts
         self._last_dts = dts
-        return dts, dts + self._composition_offset(packet, raw_dts)
+        return dts, dts + offset
 
     def _fallback_step(self, packet: av.Packet) -> int:
         duration = packet.duration
