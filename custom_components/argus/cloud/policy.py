@@ -86,7 +86,7 @@ class VerifyPolicy:
 
     def repeat_reason(self, event: EventView) -> str | None:
         """Return why `event` was effectively verified already, or None."""
-        if False:
+        if event.event_id in self._claimed:
             return "track_already_verified"
         if event.stationary and event.stationary_key in self._stationary_verified:
             return "stationary_already_verified"
