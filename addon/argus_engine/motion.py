@@ -21,7 +21,7 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class MotionResult:
-    """What the motion detector saw in one frame."""
+    """Motion detector result for one frame."""
 
     motion: bool
     # Fraction of the unmasked pixels that differ from the background by more than the threshold.
@@ -105,8 +105,9 @@ class MotionDetector:
             self._background = frame
             return MotionResult(motion=False, changed_fraction=fraction, recalibrated=True)
 
-        # Learn the new frame slowly, so a moving object leaves the background within a
-        # few seconds of standing still while a passing one barely marks it.
+        # Learn the new frame slowly. At alpha 0.05 an object that stops, 120 grey levels
+        # off the background, merges into it after about 30 frames, while one passing
+        # through barely marks it.
         self._background += self._config.alpha * (frame - self._background)
         return MotionResult(motion=fraction >= self._config.min_area and fraction > 0.0, changed_fraction=fraction)
 

@@ -1,10 +1,11 @@
 """Per-camera scene logic: from detections per frame to object events and live state.
 
 `CameraScene` filters detections, tracks them, follows their zones and turns the life of
-each watched object into `ObjectChange`s: one `start` when its track is confirmed and
-the median of its scores reaches the label's threshold, `update`s when it enters, leaves
-or loiters in a zone or becomes stationary or moving again, and one `end` when the track
-is lost. It also returns the live state: counts per label and group, per camera and zone.
+each watched object into `ObjectChange`s. An object gets one `start` when its track is
+confirmed and the median of its scores reaches the label's threshold. It gets an `update`
+when it enters, leaves or loiters in a zone or becomes stationary or moving again, and
+one `end` when the track is lost. The scene also returns the live state: counts per label
+and group, per camera and zone.
 
 Not thread-safe; each camera's pipeline owns one scene.
 """
@@ -33,8 +34,8 @@ from .zones import ZoneTracker
 
 _LOGGER = logging.getLogger(__name__)
 
-# A stream time that goes back by more than this many seconds is a new timeline (the
-# stream was reopened), so every object of the old one ends; smaller steps back are jitter.
+# Seconds the stream time may go back and still count as jitter. A larger step back is a
+# new timeline (the stream was reopened), so every object of the old one ends.
 REWIND_TOLERANCE = 1.0
 
 _ZONE_REASONS = {"entered": REASON_ZONE_ENTERED, "left": REASON_ZONE_LEFT, "loitering": REASON_LOITERING}
@@ -76,8 +77,8 @@ class CameraScene:
         _check_frame_size(frame_size)
         changes = self._begin(now)
         self._resize(frame_size)
-        kept = self._filters.apply(detections, frame_size)
-        result = self._tracker.update(kept, now)
+        trackable = self._filters.apply(detections, frame_size)
+        result = self._tracker.update(trackable, now)
 
         for track in result.active:
             if track.id in result.detected:

@@ -35,8 +35,8 @@ class TrackerConfig:
     hits_to_confirm: int = 3
     # Seconds an unconfirmed track may go unseen before it is dropped as noise.
     tentative_max_gap: float = 1.0
-    # Seconds a confirmed moving track may go unseen and keep its id; over 2 s so a person
-    # the detector misses for 1.5 s stays one event.
+    # Seconds a confirmed moving track may go unseen and keep its id. It is over 2 s, so a
+    # person the detector misses for 1.5 s stays one event.
     max_gap_seconds: float = 2.5
     # A track is stationary when its box centre has moved less than this fraction of the
     # box width (horizontally) and height (vertically) for `stationary_window` seconds.
@@ -175,10 +175,10 @@ class Tracker:
     def _match(
         self, detections: list[Detection], now: float
     ) -> tuple[list[tuple[Track, Detection]], list[Detection]]:
-        # Greedy on IoU: the best overlapping pair first. With a few objects per camera
-        # this finds the same pairs as an optimal assignment in practice. A person walking
-        # through a 1.5 s dropout moves several box widths, so a track is also compared
-        # where its velocity puts it now.
+        # Greedy on IoU, the best overlapping pair first. With the few objects a camera
+        # sees at once it usually finds the pairs an optimal assignment would.
+        # A person walking through a 1.5 s dropout moves several box widths, so a track is
+        # also compared at the place its velocity puts it now.
         pairs = []
         for track_index, track in enumerate(self._tracks):
             predicted = track.predicted_box(now, self.config.max_gap_seconds)

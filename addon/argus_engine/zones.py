@@ -1,7 +1,7 @@
 """Zone membership of tracked objects, with inertia and loitering.
 
-Zone points are stored normalised to 0..1, so membership is decided on the box scaled to
-the same range with the frame size of the moment; a zone keeps its meaning when the stream
+Zone points are stored normalised to 0..1. Membership is decided on the box scaled to the
+same range with the frame size of the moment, so a zone keeps its meaning when the stream
 changes resolution. A detection counts as inside by its box's bottom centre (where a
 person stands or a car touches the ground), its centre, or any overlap, as the zone says.
 
@@ -44,7 +44,7 @@ def in_zone(zone: ZoneConfig, box: Box, frame_size: tuple[int, int]) -> bool:
 
 
 class ZoneTracker:
-    """Which zones of one camera each track is in."""
+    """Zone membership of every track of one camera."""
 
     def __init__(
         self,

@@ -52,7 +52,7 @@ def test_pixel_zone_stored_normalised() -> None:
     assert zone.points == pytest.approx([tuple(point) for point in DOOR])
     assert not in_zone(zone, scale(TALL_BOX, 1.5), (1920, 1080))
     assert in_zone(zone, scale(SHORT_BOX, 1.5), (1920, 1080))
-    # The stream changes to 1280x720: the same zone, the same answers.
+    # The stream changes to 1280x720: the same zone gives the same results.
     assert not in_zone(zone, TALL_BOX, (1280, 720))
     assert in_zone(zone, SHORT_BOX, (1280, 720))
 
