@@ -49,6 +49,7 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional("model_sha256"): vol.Any(None, vol.Match(r"^[0-9a-fA-F]{64}$")),
         vol.Optional("retention_days", default=10): vol.All(int, vol.Range(min=1, max=3650)),
         vol.Optional("media_dir"): vol.Any(None, str),
+        vol.Optional("api_token"): vol.Any(None, "", vol.All(str, vol.Length(min=16, msg="must be at least 16 characters"))),
     },
     # Options of a newer add-on version survive a downgrade instead of stopping it.
     extra=vol.REMOVE_EXTRA,
@@ -67,6 +68,8 @@ class AddonOptions:
     model_sha256: str | None = None
     retention_days: int = 10
     media_dir: str | None = None
+    # Fixed API token for clients set up by hand; None lets the engine generate one.
+    api_token: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> "AddonOptions":

@@ -131,3 +131,10 @@ def test_options_defaults_and_extras():
     assert options.model == "yolo26n-320"
     assert options.media_dir is None
     assert options.log_level == "info"
+
+
+def test_api_token_option_checked():
+    assert AddonOptions.from_dict({"api_token": "x" * 16}).api_token == "x" * 16
+    assert AddonOptions.from_dict({"api_token": ""}).api_token is None
+    with pytest.raises(ConfigError, match="api_token"):
+        AddonOptions.from_dict({"api_token": "short"})

@@ -67,7 +67,7 @@ async def run_addon(
 
     config = supervisor.build_engine_config(options, paths)
     model_path = await asyncio.to_thread(supervisor.find_addon_model, options, paths)
-    engine = Engine(config, paths.data_dir, model_path=model_path)
+    engine = Engine(config, paths.data_dir, model_path=model_path, token=options.api_token)
     if options.media_dir:
         # NOTE: event media paths are stored relative to the media dir, so changing
         # media_dir later leaves earlier snapshots and clips behind in the old folder.
