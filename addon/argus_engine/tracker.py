@@ -45,6 +45,10 @@ class TrackerConfig:
     # Consecutive detections beyond `stationary_movement` from where a stationary track
     # stopped before it counts as moving again; one jittery box is not enough.
     moving_hits: int = 3
+    # Consecutive detections away from where a stationary track stopped after which it
+    # counts as leaving and gets only `max_gap_seconds` of grace. One is not enough,
+    # because a person walking past a parked car shifts its box for a frame or two.
+    leaving_hits: int = 2
     # Grace for a stationary track: `stationary_grace_factor` × seconds it has been still,
     # at least `stationary_grace_min` and at most `stationary_grace_max` seconds. A car
     # still for 20 min gets the maximum, 2 min.
@@ -167,7 +171,9 @@ class Tracker:
         config = self.config
         if not track.confirmed:
             return config.tentative_max_gap
-        if not track.stationary:
+        # A stationary track last seen moving away gets no more than a moving one, so a
+        # person who stood at the door for minutes and then left ends promptly.
+        if not track.stationary or track.moving_streak >= config.leaving_hits:
             return config.max_gap_seconds
         grace = config.stationary_grace_factor * track.still_seconds()
         return min(config.stationary_grace_max, max(config.stationary_grace_min, grace))

@@ -161,6 +161,25 @@ def test_stationary_object_moves_again() -> None:
     assert tracker.grace(track) == TrackerConfig().max_gap_seconds
 
 
+def test_stationary_object_leaving_ends_promptly() -> None:
+    config = TrackerConfig()
+    tracker = Tracker(config)
+    run(tracker, [(float(second), [car(400.0)]) for second in range(600)])
+    track = tracker.tracks[0]
+    assert tracker.grace(track) == pytest.approx(config.stationary_grace_factor * 599.0)
+
+    # One shifted box (someone walking past) keeps the long grace.
+    run(tracker, [(600.0, [car(450.0)])])
+    assert tracker.grace(track) == pytest.approx(config.stationary_grace_factor * 600.0)
+
+    # Seen twice driving off, then gone.
+    run(tracker, [(600.2, [car(480.0)])])
+
+    assert track.stationary
+    assert tracker.grace(track) == config.max_gap_seconds
+    assert tracker.advance(600.2 + config.max_gap_seconds + 0.1) == [track]
+
+
 def test_median_and_top_score() -> None:
     tracker = Tracker(TrackerConfig(score_history=3))
     run(tracker, [(step * 0.2, [person(100.0, score=score)]) for step, score in enumerate([0.9, 0.5, 0.6, 0.55])])
