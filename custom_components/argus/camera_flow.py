@@ -67,6 +67,14 @@ def camera_payload(data: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _normalised(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the form input with the port as an integer; number selectors return floats."""
+    data = dict(user_input)
+    if data.get("port"):
+        data["port"] = int(data["port"])
+    return data
+
+
 def _source_error(data: Mapping[str, Any]) -> dict[str, str]:
     if bool(data.get("url")) == bool(data.get("host")):
         return {"url": "url_or_host"}
@@ -83,6 +91,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None and not (errors := _source_error(user_input)):
+            user_input = _normalised(user_input)
             try:
                 result = await coordinator.async_command("camera/add", camera=camera_payload(user_input))
             except ArgusError as err:
@@ -109,7 +118,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            data = {**user_input, CONF_CAMERA_ID: camera_id}
+            data = {**_normalised(user_input), CONF_CAMERA_ID: camera_id}
             if not data.get("password") and data.get("host") and subentry.data.get("password"):
                 data["password"] = subentry.data["password"]
             if not (errors := _source_error(data)):

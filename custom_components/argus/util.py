@@ -36,7 +36,7 @@ def build_stream_url(data: Mapping[str, Any]) -> str | None:
         if data.get("password"):
             userinfo += ":" + quote(str(data["password"]), safe="")
         userinfo += "@"
-    port = f":{data['port']}" if data.get("port") else ""
+    port = f":{int(data['port'])}" if data.get("port") else ""
     path = str(data.get("path") or "")
     if path and not path.startswith("/"):
         path = "/" + path

@@ -6,14 +6,20 @@ sees exactly what a user sees when the add-on restarts.
 
 from __future__ import annotations
 
+import io
+import threading
+import time
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from aiohttp import web
 
 from argus_engine.api import create_app
 from argus_engine.config import EngineConfig
 from argus_engine.engine import Engine
+from argus_engine.events.model import Event, new_event_id
 from tests.helpers.engine_api import TOKEN, StillWorker
 from tests.helpers.rtsp import free_port
 
@@ -64,3 +70,37 @@ class EngineServer:
         worker = self.engine.cameras.worker(camera_id)
         assert isinstance(worker, StillWorker), f"camera {camera_id} has no worker double"
         return worker
+
+    def record_event(
+        self,
+        camera: str,
+        kind: str = "start",
+        *,
+        zone_changes: list[dict[str, str]] | None = None,
+        event: Event | None = None,
+        label: str = "person",
+    ) -> tuple[int, Event]:
+        """Journal one event message with a real snapshot file and publish it from a thread.
+
+        The engine's pump reads the journal and pushes the message, as it does for a
+        pipeline worker's events.
+        """
+        assert self.engine is not None and self.engine.store is not None
+        if event is None:
+            event = Event(
+                id=new_event_id(), camera=camera, label=label, groups=[label], start=time.time(), stream_start=1.0, top_score=0.91
+            )
+            event.snapshot_path = f"{event.id}.jpg"
+            buffer = io.BytesIO()
+            Image.new("RGB", (64, 48), (10, 120, 10)).save(buffer, format="JPEG")
+            (self.engine.media_dir / event.snapshot_path).write_bytes(buffer.getvalue())
+        changes = zone_changes or []
+        event.zones = sorted({*event.zones, *(change["zone"] for change in changes if change["change"] != "left")})
+        if kind == "end":
+            event.end = time.time()
+        data = {"type": kind, "reasons": [], "zone_changes": changes, "event": event.to_json()}
+        cursor = self.engine.store.record(event, data)
+        thread = threading.Thread(target=self.engine.publish, args=({"type": "event", "cursor": cursor, "data": data},))
+        thread.start()
+        thread.join()
+        return cursor, event

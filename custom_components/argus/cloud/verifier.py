@@ -154,12 +154,12 @@ class Verifier:
     async def _first_attempt(self, event: EventView, source: bytes) -> _Attempt:
         settings = self._settings
         image = await self._executor(prepare_image, source, settings.max_image_side, settings.jpeg_quality)
-        body = self._encode(image, event.label)
+        body = await self._executor(self._encode, image, event.label)
         for _ in range(MAX_FIT_STEPS):
             if len(body) <= settings.max_request_bytes:
                 return _Attempt(image, body)
             image = await self._executor(shrink, image, settings.jpeg_quality)
-            body = self._encode(image, event.label)
+            body = await self._executor(self._encode, image, event.label)
         if len(body) > settings.max_request_bytes:
             raise ImageError(f"request body is still {len(body)} bytes after shrinking; limit {settings.max_request_bytes}")
         return _Attempt(image, body)
@@ -175,9 +175,11 @@ class Verifier:
             image.width,
             image.height,
         )
-        return _Attempt(image, self._encode(image, event.label), shrunk_after_413=True)
+        body = await self._executor(self._encode, image, event.label)
+        return _Attempt(image, body, shrunk_after_413=True)
 
     def _encode(self, image: PreparedImage, label: str) -> bytes:
+        # Runs in the executor: a byte-array body of a large image takes a CPU-heavy json.dumps.
         request = self._model.build_request(image.jpeg, label)
         return json.dumps(request, separators=(",", ":")).encode()
 
