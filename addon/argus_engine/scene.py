@@ -63,6 +63,7 @@ class CameraScene:
         self._pending: list[ObjectChange] = []
         self._last_time: float | None = None
         self._frame_size: tuple[int, int] | None = None
+        self._warn_unwatched_zone_objects()
 
     @property
     def camera(self) -> CameraConfig:
@@ -101,6 +102,17 @@ class CameraScene:
             if change is not None:
                 changes.append(change)
         changes.extend(self._end_tracks(ended, now))
+        return changes
+
+    def finish(self, now: float | None) -> list[ObjectChange]:
+        """End every live object, e.g. when the camera stops; returns the `end` changes.
+
+        `now` is the stream time of the last frame, or None to use the last time the scene saw.
+        """
+        if now is None:
+            now = self._last_time if self._last_time is not None else 0.0
+        changes, self._pending = self._pending, []
+        changes.extend(self._end_tracks(self._tracker.end_all(), now))
         return changes
 
     def moving_tracks(self) -> bool:
@@ -152,6 +164,20 @@ class CameraScene:
             if zone_changes:
                 self._pending.append(self._change("update", track, now, zone_changes))
         self._logger.debug("config applied: %d zones, watching %s", len(camera.zones), sorted(self._filters.labels))
+        self._warn_unwatched_zone_objects()
+
+    def _warn_unwatched_zone_objects(self) -> None:
+        # Detections of labels the camera does not watch are dropped before tracking, so
+        # a zone can only narrow the camera's objects.
+        for zone in self._camera.zones:
+            unwatched = self._zones.labels(zone.id) - self._filters.labels
+            if unwatched:
+                self._logger.warning(
+                    "zone %s watches %s, which camera %s does not watch; add them to the camera's objects to detect them",
+                    zone.id,
+                    ", ".join(sorted(unwatched)),
+                    self._camera.id,
+                )
 
     def _begin(self, now: float) -> list[ObjectChange]:
         changes, self._pending = self._pending, []

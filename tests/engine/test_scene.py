@@ -210,6 +210,28 @@ def test_time_going_back_ends_objects() -> None:
     assert scene.objects() == []
 
 
+def test_zone_objects_outside_camera_warned(caplog: pytest.LogCaptureFixture) -> None:
+    camera = make_camera([{"name": "Door", "points": DOOR, "objects": ["person", "dog"]}], objects=["person"])
+
+    scene = CameraScene(camera, DEFAULT_GROUPS)
+    changes = feed(scene, [(step * 0.2, [Detection("dog", 16, 0.9, (600.0, 300.0, 700.0, 420.0))]) for step in range(5)])
+
+    assert "zone door watches dog, which camera front does not watch" in caplog.text
+    assert changes == []
+
+
+def test_finish_ends_every_object() -> None:
+    scene = CameraScene(make_camera(), DEFAULT_GROUPS)
+    feed(scene, [(step * 0.2, [person(), car(), person(x=100.0, score=0.3)]) for step in range(5)])
+
+    changes = scene.finish(None)
+
+    assert sorted((change.kind, change.object.label) for change in changes) == [("end", "car"), ("end", "person")]
+    assert all(change.time == pytest.approx(0.8) for change in changes)
+    assert scene.objects() == []
+    assert scene.finish(1.0) == []
+
+
 @pytest.mark.parametrize("frame_size", [(0, 720), (1280, -1)])
 def test_invalid_frame_size_rejected(frame_size: tuple[int, int]) -> None:
     scene = CameraScene(make_camera(), DEFAULT_GROUPS)
