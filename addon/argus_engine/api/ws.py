@@ -26,6 +26,9 @@ MAX_MESSAGE_SIZE = 64 * 1024
 # Seconds between websocket pings; a client that misses the pong for half of it is closed.
 HEARTBEAT = 20.0
 AUTH_TIMEOUT = 10.0
+# The deepest valid request (camera, zones, zone, points, point) nests 6 levels; validating
+# much deeper input would only exhaust the validator's recursion.
+MAX_DEPTH = 16
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_GOING_AWAY = 1001
 # JSON integers must survive a round trip through a JavaScript client.
@@ -91,6 +94,9 @@ class Connection:
             return
         if not isinstance(data, dict):
             await self.send_error(None, ApiError(INVALID_MESSAGE, "message must be a JSON object"))
+            return
+        if _too_deep(data):
+            await self.send_error(None, ApiError(INVALID_MESSAGE, f"message is nested deeper than {MAX_DEPTH} levels"))
             return
         request_id = data.get("id")
         if not _valid_id(request_id):
@@ -185,6 +191,20 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"number {text[:20]} is out of range")
     return value
+
+
+def _too_deep(value: Any) -> bool:
+    """Return True when arrays and objects nest deeper than MAX_DEPTH (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _valid_id(value: Any) -> bool:
