@@ -18,7 +18,7 @@ from .config import CameraConfig
 from .detection import Detection
 from .errors import InputError
 from .filters import ObjectFilters
-from .labels import expand, groups_of
+from .live_state import count_keys, count_objects
 from .objects import (
     REASON_LOITERING,
     REASON_MOVING,
@@ -269,28 +269,6 @@ class CameraScene:
 
     def _ordered(self, zone_ids: frozenset[str]) -> list[str]:
         return [zone.id for zone in self._zones.zones if zone.id in zone_ids]
-
-
-def count_keys(names: Iterable[str], groups: Mapping[str, Iterable[str]]) -> list[str]:
-    """Return the keys a count always shows: the names given, their labels, and groups of those labels.
-
-    Stable keys let Home Assistant show 0 instead of an entity that comes and goes.
-    """
-    names = list(names)
-    labels = expand(names, groups)
-    keys = dict.fromkeys(names)
-    keys.update(dict.fromkeys(sorted(labels)))
-    keys.update(dict.fromkeys(name for name, members in groups.items() if labels & set(members)))
-    return list(keys)
-
-
-def count_objects(objects: Iterable[TrackedObject], keys: Iterable[str], groups: Mapping[str, Iterable[str]]) -> dict[str, int]:
-    """Count objects per label and per group; an object counts once per key even when a group shares its label's name."""
-    counts = dict.fromkeys(keys, 0)
-    for item in objects:
-        for key in {item.label, *groups_of(item.label, groups)}:
-            counts[key] = counts.get(key, 0) + 1
-    return counts
 
 
 def _check_frame_size(frame_size: tuple[int, int]) -> None:

@@ -10,7 +10,8 @@ from argus_engine.errors import InputError
 from argus_engine.labels import DEFAULT_GROUPS
 from argus_engine.motion import MotionGate, MotionResult
 from argus_engine.objects import REASON_LOITERING, REASON_MOVING, REASON_STATIONARY, REASON_ZONE_ENTERED, REASON_ZONE_LEFT
-from argus_engine.scene import CameraScene, count_keys
+from argus_engine.live_state import count_keys
+from argus_engine.scene import CameraScene
 
 FRAME = (1280, 720)
 DOOR = [[0.4, 0.2], [0.6, 0.2], [0.6, 0.6], [0.4, 0.6]]
