@@ -6,10 +6,12 @@ sees exactly what a user sees when the add-on restarts.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
@@ -104,3 +106,41 @@ class EngineServer:
         thread.start()
         thread.join()
         return cursor, event
+
+    def publish_state(
+        self,
+        camera: str,
+        *,
+        counts: dict[str, int] | None = None,
+        zones: dict[str, dict[str, int]] | None = None,
+        motion: bool = False,
+        status: str = "online",
+    ) -> None:
+        """Publish a camera's live state from a worker thread, as the pipeline does.
+
+        Like the pipeline, every configured zone is in the state; `zones` gives counts.
+        """
+        assert self.engine is not None
+        config = next(item for item in self.engine.cameras.cameras if item.id == camera)
+        zones = {zone.id: (zones or {}).get(zone.id, {}) for zone in config.zones}
+        data = {
+            "status": status,
+            "motion": motion,
+            "detect_enabled": True,
+            "counts": counts or {},
+            "zones": {zone_id: {"counts": zone_counts, "objects": []} for zone_id, zone_counts in zones.items()},
+        }
+        thread = threading.Thread(target=self.engine.publish, args=({"type": "state", "camera": camera, "data": data},))
+        thread.start()
+        thread.join()
+
+
+async def wait_until(predicate: Callable[[], bool], *, timeout: float = 20.0, what: str = "condition") -> float:
+    """Wait until `predicate()` is true and return the seconds it took; fail after `timeout`."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not predicate():
+        if loop.time() - start > timeout:
+            raise AssertionError(f"{what} not reached within {timeout:g} s")
+        await asyncio.sleep(0.02)
+    return loop.time() - start

@@ -1,7 +1,7 @@
 """Add-on discovery end to end: the real entry point announces itself, the integration accepts it.
 
 The add-on runs as a separate process (`python -m argus_engine addon`) with the real
-model, posting to a mock Supervisor on 127.0.0.1 that first answers 503. The message
+model, posting to a mock Supervisor on 127.0.0.1 that first returns 503. The message
 it finally posts is handed to the integration's config flow exactly as Home Assistant's
 hassio component does (the config plus the add-on's name under `addon`), and the flow
 connects to the running engine with it.
