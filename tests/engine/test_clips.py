@@ -92,13 +92,13 @@ def test_ring_buffer_starts_at_keyframe_and_keeps_seconds() -> None:
         if index == 0:
             buffer.reset(stream)
         buffer.append(step.packet)
-        held = buffer.packets_from(float("-inf"))
+        buffered = buffer.packets_from(float("-inf"))
         newest = buffer.latest_time()
 
-        assert held[0].keyframe
-        assert [entry.dts for entry in held] == sorted({entry.dts for entry in held})
+        assert buffered[0].keyframe
+        assert [entry.dts for entry in buffered] == sorted({entry.dts for entry in buffered})
         if newest >= 2.0:
-            oldest = buffer.seconds_of(held[0].dts)
+            oldest = buffer.seconds_of(buffered[0].dts)
             assert newest - oldest >= 2.0
             # bikes.mp4's longest keyframe interval is 2.44 s.
             assert newest - oldest <= 2.0 + 2.44 + 1 / FPS

@@ -95,7 +95,7 @@ def record_event(tmp_path: Path, jump: Callable[[int], int]) -> tuple[list[dict]
     [no_jump, back_every_two_seconds, forward_by_2_pow_31, reset_to_zero],
     ids=["monotonic", "back-9800s-every-2s", "forward-2^31", "reset-to-0"],
 )
-def test_clip_survives_timestamp_jumps(tmp_path: Path, jump: Callable[[int], int]) -> None:
+def test_clip_timestamp_jumps(tmp_path: Path, jump: Callable[[int], int]) -> None:
     messages, clip = record_event(tmp_path, jump)
 
     with av.open(str(clip)) as container:

@@ -295,7 +295,7 @@ def test_newer_schema_rejected(tmp_path: Path) -> None:
         EventStore(path)
 
 
-def test_event_ids_sort_by_time_and_are_url_safe() -> None:
+def test_event_id_order_and_alphabet() -> None:
     ids = [new_event_id(NOW + offset) for offset in (0.0, 0.5, 60.0, 86400.0)]
 
     assert ids == sorted(ids)

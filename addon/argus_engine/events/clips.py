@@ -20,7 +20,7 @@ __all__ = ["ClipRecorder", "PacketRingBuffer"]
 _LOGGER = logging.getLogger(__name__)
 
 # The event recorder may date a start or end back from the frame it handles by at most
-# this many seconds; a larger difference comes from a timestamp jump and is ignored.
+# this many seconds. A larger difference comes from a timestamp jump and is ignored.
 MAX_BACKDATE_SECONDS = 60.0
 
 
@@ -110,8 +110,8 @@ class ClipRecorder:
         return list(self._jobs)
 
     def _anchor(self, frame_pts: int | None) -> float | None:
-        # The frame's own packet gives its place on the repaired timeline; the newest
-        # packet is the fallback when the frame's packet is not in the buffer.
+        # The frame's own packet gives its place on the repaired timeline. When that
+        # packet is no longer buffered, the newest packet stands in.
         anchor = self.buffer.time_of_pts(frame_pts)
         return anchor if anchor is not None else self.buffer.latest_time()
 

@@ -1,9 +1,9 @@
 """Per-camera event recorder: object changes in, stored and published events out.
 
 For each tracked object the scene reports, the recorder keeps one event from `start` to
-`end`: it writes the snapshot and crop before the `start` is stored and published,
-replaces the snapshot when a better picture of the object comes along (rate-limited),
-records the clip, and sends an `update` with the clip's URL when the file is written.
+`end`. It writes the snapshot and crop before the `start` is stored and published, and
+replaces them when a better picture of the object comes along (rate-limited). It records
+the clip and sends an `update` with the clip's URL once the file is written.
 
 Every message is stored in the journal first and then passed to `publish`, as the API's
 event push `{"type": "event", "cursor": N, "data": {...}}`. `publish` is called from
@@ -38,8 +38,8 @@ _LOGGER = logging.getLogger(__name__)
 SNAPSHOT_INTERVAL = 2.0
 # A new snapshot of an object as whole as the last must score at least this much more.
 MIN_SCORE_GAIN = 0.02
-# An object whose last detection is further than this from the frame's time is being
-# carried through a gap; its box is a guess, so it is not used for a snapshot.
+# Max seconds between an object's last detection and the frame for its box to be used in
+# a snapshot. An older box is the tracker's guess during a gap.
 FRESH_SECONDS = 0.05
 
 

@@ -29,7 +29,7 @@ _BOX_COLOR = (255, 64, 32)
 
 
 class SnapshotRank(NamedTuple):
-    """How good a snapshot an object makes; greater is better."""
+    """Quality of an object's snapshot, compared as a tuple: greater is better."""
 
     whole: bool
     score: float
