@@ -1,9 +1,9 @@
 """Check that the labels a config uses exist in the model's classes.
 
 A config names labels (`car`) and groups (`vehicle`) in camera objects, zone objects
-and filters. With a custom model a name may not be one of its classes; the engine then
-never reports that object, so the check runs at start and names every missing label
-with where it is used. A group counts as usable when at least one of its members is
+and filters. With a custom model, a name may not be one of its classes, and the engine
+then never reports that object. The check runs at start and names every missing label
+with the places that use it. A group counts as usable when at least one of its members is
 a class of the model; members the model lacks only produce a warning, because a group
 like `animal` is meant to cover whatever animals a model knows.
 """

@@ -2,8 +2,8 @@
 
 The file is written to `<dest>.part` and renamed to `dest` only after its SHA-256
 matches, so the engine never loads a partial or corrupted model. A failed checksum
-deletes the part file. An interrupted transfer keeps the part file and continues from
-it with an HTTP Range request, both on the automatic retries and on the next run; a
+deletes the part file. An interrupted transfer keeps the part file, and both the
+automatic retries and the next run continue from it with an HTTP Range request. A
 server that ignores Range makes the download restart from the first byte.
 """
 
@@ -133,7 +133,7 @@ def _resume_point(response: HTTPResponse, offset: int) -> tuple[int, int | None]
     if response.status == 206:
         match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
         if not match or int(match.group(1)) != offset:
-            raise ModelError(f"server answered a resume request with an unexpected range: {response.headers.get('Content-Range')!r}")
+            raise ModelError(f"server returned an unexpected range for a resume request: {response.headers.get('Content-Range')!r}")
         total = match.group(3)
         return offset, int(total) if total != "*" else None
     return 0, int(length) if length and length.isdigit() else None

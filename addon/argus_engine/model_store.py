@@ -1,4 +1,4 @@
-"""Where the engine finds its ONNX model, and the manifest of known models.
+"""Model lookup for the engine, and the manifest of known models.
 
 Lookup order for a model name (first hit wins):
 
@@ -43,9 +43,9 @@ class ModelInfo:
     # Checksum of the export described here; a user's own export has different bytes.
     sha256: str
     licence: str
-    # Where the original weights are published (a .pt file to export from).
+    # URL of the original weights (a .pt file to export from).
     weights_url: str | None
-    # Where this exact ONNX file can be downloaded, if anywhere.
+    # Download URL of this exact ONNX file, if one exists.
     url: str | None
     # Ultralytics command that produces an equivalent export, if one is known.
     export: str | None

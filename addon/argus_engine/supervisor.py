@@ -84,7 +84,7 @@ class AddonOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddonPaths:
-    """Where the add-on reads and keeps its files inside the container."""
+    """Paths of the add-on's files inside the container."""
 
     options_file: Path = Path("/data/options.json")
     # The engine's data dir: persisted cameras, token, event log, media, model cache.
@@ -175,9 +175,9 @@ async def announce(
 ) -> str | None:
     """Post `payload` to the Supervisor's discovery API until it is accepted.
 
-    Retries with doubling delays while the Supervisor is unreachable or answers 5xx
-    (it answers 503 while Home Assistant is still starting). Returns the discovery
-    uuid, or None after a 4xx answer, which a retry cannot fix.
+    Retries with doubling delays while the Supervisor is unreachable or returns 5xx
+    (it returns 503 while Home Assistant is still starting). Returns the discovery
+    uuid, or None after a 4xx response, which a retry cannot fix.
     """
     import aiohttp
 

@@ -1,7 +1,7 @@
 """Checks for the add-on manifest, its Dockerfile and hacs.json, encoding the rules their readers apply.
 
 Supervisor rules: `supervisor/addons/validate.py` and `supervisor/addons/options.py` in
-github.com/home-assistant/supervisor (read for this file, 2026). The Supervisor drops
+github.com/home-assistant/supervisor (as read in 2026). The Supervisor drops
 unknown keys and bad `map` entries with only a log line, and skips an add-on whose
 config fails validation, so the repository then looks empty in the store. These
 checks are stricter: an unknown key is reported too, because it is usually a typo.

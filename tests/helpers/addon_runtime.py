@@ -1,8 +1,8 @@
 """Running the add-on entry point in tests: a mock Supervisor, options files, API calls.
 
 The mock Supervisor is a real aiohttp server on 127.0.0.1 that implements the one
-endpoint the add-on uses, `POST /discovery`, answering from a script of status codes
-so tests can make it refuse (503) before it accepts.
+endpoint the add-on uses, `POST /discovery`. Its responses follow a script of status
+codes, so tests can make it reject a message (503) before it accepts one.
 """
 
 import asyncio
@@ -21,7 +21,7 @@ SUPERVISOR_TOKEN = "supervisor-token-for-tests"
 
 @dataclass
 class MockSupervisor:
-    """A discovery endpoint that answers each POST with the next scripted status."""
+    """A discovery endpoint that responds to each POST with the next scripted status."""
 
     statuses: list[int] = field(default_factory=lambda: [200])
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -71,7 +71,7 @@ def write_options(path: Path, **options: Any) -> Path:
 
 
 async def wait_for_api(port: int, timeout: float = 60.0) -> None:
-    """Wait until the engine's health endpoint answers on 127.0.0.1:`port`."""
+    """Wait until the engine's health endpoint responds on 127.0.0.1:`port`."""
     deadline = asyncio.get_running_loop().time() + timeout
     async with aiohttp.ClientSession() as session:
         while True:
@@ -82,7 +82,7 @@ async def wait_for_api(port: int, timeout: float = 60.0) -> None:
             except aiohttp.ClientError:
                 pass
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"engine API on port {port} did not answer within {timeout:.0f} s")
+                raise TimeoutError(f"engine API on port {port} did not respond within {timeout:.0f} s")
             await asyncio.sleep(0.2)
 
 
