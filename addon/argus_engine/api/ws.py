@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import math
+import socket
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -29,6 +30,7 @@ AUTH_TIMEOUT = 10.0
 # The deepest valid request (camera, zones, zone, points, point) nests 6 levels; validating
 # much deeper input would only exhaust the validator's recursion.
 MAX_DEPTH = 16
+SEND_BUFFER_BYTES = 64 * 1024
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_GOING_AWAY = 1001
 # JSON integers must survive a round trip through a JavaScript client.
@@ -160,9 +162,23 @@ async def websocket_view(request: web.Request) -> web.WebSocketResponse:
     """Upgrade to a websocket and serve it."""
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE_SIZE)
     await ws.prepare(request)
+    _limit_send_buffer(request)
     connection = Connection(request.app, request, ws)
     await connection.run()
     return ws
+
+
+def _limit_send_buffer(request: web.Request) -> None:
+    # Linux grows a socket's send buffer up to several MB for a client that does not
+    # read; capping it keeps that memory small and makes the subscriber queue fill
+    # up, which is what detects a slow consumer.
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        except OSError as err:
+            _LOGGER.debug("Cannot set the send buffer size: %s", err)
 
 
 async def close_all(connections: set[Connection], code: int, reason: str, *, keep: Connection | None = None) -> None:
