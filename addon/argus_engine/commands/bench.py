@@ -18,7 +18,6 @@ Peak RSS is the process's maximum resident set size over the whole run.
 
 import argparse
 import logging
-import os
 import resource
 import statistics
 import time
@@ -34,9 +33,8 @@ from ..detector.model import OnnxModel, load_model
 from ..detector.preprocess import to_tensor
 from ..detector.service import Detector
 from ..errors import InputError
-from ..model_store import find_model
 from .demo import demo_clip
-from .detect import open_video
+from .detect import find_command_model, open_video
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     video = Path(args.video) if args.video else demo_clip()
     if not video.is_file():
         raise InputError(f"video file not found: {video}")
-    model = load_model(find_model(explicit=args.model or os.environ.get("ARGUS_MODEL") or None), threads=args.threads)
+    model = load_model(find_command_model(args.model), threads=args.threads)
     clip = load_clip(video, model, args.frames)
 
     with Detector(model) as detector:

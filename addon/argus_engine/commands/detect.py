@@ -27,7 +27,7 @@ from ..detector.annotate import write_annotated
 from ..detector.letterbox import Letterbox, letterbox_for
 from ..detector.model import load_model
 from ..detector.service import Detector
-from ..errors import InputError, StreamError
+from ..errors import InputError, ModelNotFoundError, StreamError
 from ..model_store import find_model
 from ..stream_url import redact, validate_url
 
@@ -94,8 +94,19 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _open_detector(args: argparse.Namespace) -> Detector:
-    path = find_model(explicit=args.model or os.environ.get("ARGUS_MODEL") or None)
+    path = find_command_model(args.model)
     return Detector(load_model(path, labels_path=args.labels, threads=args.threads))
+
+
+def find_command_model(option: str | None) -> Path:
+    """Find the model from `--model`, else `$ARGUS_MODEL`, else the standard lookup."""
+    explicit = option or os.environ.get("ARGUS_MODEL") or None
+    try:
+        return find_model(explicit=explicit)
+    except ModelNotFoundError as err:
+        if option is None:
+            raise ModelNotFoundError(f"{err}; or pass --model FILE") from None
+        raise
 
 
 def read_image(path: str) -> np.ndarray:
