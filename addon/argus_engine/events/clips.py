@@ -50,6 +50,9 @@ class ClipRecorder:
 
     def on_packet(self, packet: av.Packet) -> None:
         """Buffer one demuxed packet and pass it to the clips being recorded."""
+        if self._template is None:
+            # Clips are off, or the stream cannot be stored as MP4: nothing to buffer for.
+            return
         entry = self.buffer.append(packet)
         if entry is None:
             return

@@ -3,6 +3,8 @@
 Each clip's timestamps come from the ring buffer's repaired timeline, rebased so the
 clip starts at 0. A file is written as `<name>.part` and renamed when complete, so a
 crash leaves no half clip under the final name.
+
+NOTE: a crash leaves the `.part` file of each clip being recorded; nothing removes it yet.
 """
 
 import io
@@ -83,11 +85,17 @@ class ClipWriter:
             command, job, entry = self._queue.get()
             if command == "stop":
                 return
-            if command == "packet":
-                assert entry is not None
-                self._write(job, entry)
-            else:
-                self._finish(job)
+            # The thread must outlive any one clip: if it died, the camera thread would
+            # keep queueing packets that nobody takes.
+            try:
+                if command == "packet":
+                    assert entry is not None
+                    self._write(job, entry)
+                else:
+                    self._finish(job)
+            except Exception:
+                _LOGGER.exception("Clip writer failed on event %s", job.event_id)
+                job.failed = True
 
     def _write(self, job: ClipJob, entry: BufferedPacket) -> None:
         if job.failed:

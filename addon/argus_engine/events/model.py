@@ -3,7 +3,6 @@
 import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 # Kinds of media file an event may have, with the file name suffix and the URL name.
@@ -114,8 +113,3 @@ class Event:
             "verified_at": self.verified_at,
             "model": self.verification_model,
         }
-
-
-def media_file(media_dir: Path, relative: str | None) -> Path | None:
-    """Return the absolute path of a stored media path, or None when there is none."""
-    return None if relative is None else media_dir / relative
