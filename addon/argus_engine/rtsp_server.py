@@ -121,8 +121,8 @@ def start_rtsp_server(
         served = looped_copy(path, loop_seconds) if loop_seconds else path
         arguments.append(f"{name}={served.resolve()}")
 
-    # stderr goes to a file, not a pipe nobody reads, so GStreamer warnings can never
-    # fill a pipe buffer and block the server.
+    # stderr goes to a temporary file rather than an unread pipe, so GStreamer warnings
+    # cannot fill the pipe buffer and block the server.
     stderr = tempfile.TemporaryFile()
     process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True)
     try:
@@ -168,7 +168,7 @@ def stop_rtsp_server(process: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 def wait_ready(url: str, timeout: float = 30.0) -> None:
-    """Wait until the RTSP server answers DESCRIBE for `url` with 200 OK, else raise TimeoutError."""
+    """Send DESCRIBE for `url` until the server returns 200 OK; raise TimeoutError after `timeout` seconds."""
     parts = urlsplit(url)
     address = (parts.hostname or "127.0.0.1", parts.port or 554)
     request = f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n".encode()

@@ -48,7 +48,7 @@ class RtspServer:
         return f"rtsp://{HOST}:{self.port}/{name}"
 
     def start(self) -> None:
-        """Start the server (on the same port) and wait until every mount answers DESCRIBE."""
+        """Start the server (on the same port) and wait until every mount returns 200 to DESCRIBE."""
         self.process = start_rtsp_server(self.media, self.port)
         for name in self.media:
             wait_ready(self.url(name), timeout=30)
@@ -118,7 +118,7 @@ class BlackHole:
 
 @pytest.fixture
 def black_hole(request: pytest.FixtureRequest) -> Iterator[BlackHole]:
-    """A listener on 127.0.0.1 that accepts and never answers, like a hung camera."""
+    """A listener on 127.0.0.1 that accepts connections and never replies, like a hung camera."""
     allow_local_sockets(request)
     hole = BlackHole()
     try:

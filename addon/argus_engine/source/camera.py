@@ -38,10 +38,10 @@ STOPPED = "stopped"
 class CameraSource:
     """Decode one camera's stream in a thread and hand on frames sampled at its detect fps.
 
-    Callbacks run in the camera's thread and must return quickly: `on_frame` gets each
-    sampled frame, `on_status` each status change, `on_packet` every compressed video
-    packet before decoding (for the clip buffer) and `on_stream` the video stream on each
-    (re)open (as the template for clip writers).
+    Callbacks run in the camera's thread and must return quickly. `on_frame` gets each
+    sampled frame and `on_status` each status change. `on_packet` gets every compressed
+    video packet before decoding, for the clip buffer. `on_stream` gets the video stream
+    on each (re)open, as the template for clip writers.
     """
 
     def __init__(
@@ -87,6 +87,8 @@ class CameraSource:
         self._last_time: float | None = None
         self._last_frame_monotonic: float | None = None
         self._session_frames = 0
+        # Failed attempts since the stream was last online.
+        self._failures = 0
 
     # --- public API --------------------------------------------------------------
 
@@ -140,31 +142,37 @@ class CameraSource:
             if self.is_file and reason == END_OF_STREAM and self._loop and self._session_frames:
                 self._log.debug("end of file, looping")
                 continue
-            self._lost(reason)
+            changed = self._lost(reason)
             if self.is_file:
                 # A local file that failed or ended will not fix itself by retrying.
                 return
-            self._retry_wait()
+            self._retry_wait(changed)
         self._publish("offline", STOPPED)
         self._log.info("stopped")
 
-    def _retry_wait(self) -> None:
+    def _retry_wait(self, changed: bool) -> None:
+        """Wait out the next backoff delay; log it at INFO only right after a state or reason change."""
         delay = self.backoff.next_delay()
-        self._log.info("retrying in %.1f s", delay)
         with self._lock:
             self._counts["reconnects"] += 1
+            self._failures += 1
+        log = self._log.info if changed else self._log.debug
+        log("retrying in %.1f s (attempt %d)", delay, self._failures)
         self._stop.wait(delay)
 
-    def _lost(self, reason: str) -> None:
+    def _lost(self, reason: str) -> bool:
+        """Publish offline with `reason`, log it once, and return True when state or reason changed."""
         previous = self.status
         self._fps.reset()
         self._publish("offline", reason)
+        changed = previous.state != "offline" or previous.reason != reason
         if reason == END_OF_STREAM:
             self._log.info("%s: end of stream", self.safe_url)
-        elif previous.state != "offline" or previous.reason != reason:
+        elif changed:
             self._log.warning("lost %s: %s", self.safe_url, reason)
         else:
             self._log.debug("still offline: %s", reason)
+        return changed
 
     def _session(self) -> str:
         """Open the stream once and read it until it fails, ends or the source stops; return why."""
@@ -179,7 +187,7 @@ class CameraSource:
         except (av.FFmpegError, OSError, StreamError) as err:
             return self._describe("read failed on", err, None)
         except Exception:
-            # A bug in a callback must not kill the camera; it is logged and retried with backoff.
+            # A bug in a callback must not kill the camera, so it is logged and retried with backoff.
             self._log.exception("unexpected error while reading %s", self.safe_url)
             return "internal error, see the log"
         finally:
@@ -199,7 +207,7 @@ class CameraSource:
     def _network_options(self) -> dict[str, str]:
         microseconds = str(int(self.camera.timeout * 1_000_000))
         if self._url.lower().startswith(("rtsp://", "rtsps://")):
-            # FFmpeg 5 and later name the RTSP socket timeout `timeout` (µs); before, it was `stimeout`.
+            # FFmpeg 5 and later call the RTSP socket timeout `timeout` (µs). Older versions called it `stimeout`.
             return {"rtsp_transport": self.camera.transport, "timeout": microseconds}
         return {"rw_timeout": microseconds}
 
@@ -226,8 +234,9 @@ class CameraSource:
         if isinstance(err, StreamError):
             return redact(str(err))
         text = getattr(err, "strerror", None) or str(err) or type(err).__name__
-        if isinstance(err, av.error.ExitError) or (elapsed is not None and elapsed >= self.camera.timeout * 0.9):
-            text = f"no answer within {self.camera.timeout:g} s ({text})"
+        timed_out = elapsed is not None and elapsed >= self.camera.timeout * 0.9 and not self.is_file
+        if isinstance(err, av.error.ExitError) or timed_out:
+            text = f"timed out after {self.camera.timeout:g} s ({text})"
         return redact(f"{action} {self.safe_url}: {text}")
 
     def _publish(self, state: str, reason: str | None, last_frame_time: float | None = None) -> None:
@@ -261,6 +270,9 @@ class _Session:
         self.pace_anchor: tuple[float, float] | None = None
         rate = video.average_rate or video.guessed_rate
         self.frame_interval = 1.0 / float(rate) if rate else 0.04
+        # A PTS step larger than this within one session is a discontinuity, not a real gap,
+        # because a real gap that long would have tripped the stall watchdog.
+        self.max_jump = source.camera.timeout + 1.0
         source._sampler.reset()
         source._fps.reset()
 
@@ -273,10 +285,10 @@ class _Session:
         try:
             frames = packet.decode()
         except av.InvalidDataError as err:
-            # One damaged packet (lost data on UDP, a cut at reconnect) is normal; a stream
+            # One damaged packet (lost data on UDP, a cut at reconnect) is normal. A stream
             # that never decodes again is caught by the stall watchdog.
             source._count("decode_errors")
-            source._log.debug("decode error: %s", err)
+            source._log.debug("failed to decode a packet: %s", redact(str(err)))
             return
         for frame in frames:
             self.handle_frame(frame)
@@ -318,14 +330,29 @@ class _Session:
         source = self.source
         pts_time = frame.time if frame.time is not None else now - self.opened
         if self.first_time is None:
-            self.first_time = pts_time
-            if source._last_time is None:
-                self.offset = 0.0
-            elif source.is_file or source._last_frame_monotonic is None:
-                self.offset = source._last_time + self.frame_interval
-            else:
-                self.offset = source._last_time + max(self.frame_interval, now - source._last_frame_monotonic)
-        return self.offset + pts_time - self.first_time
+            self.anchor(pts_time, now)
+            return self.offset
+        stream_time = self.offset + pts_time - self.first_time
+
+        last = source._last_time
+        if last is not None and not last < stream_time <= last + self.max_jump:
+            # PTS went backwards or leapt ahead (a camera clock reset or wrap): continue
+            # the timeline from the last frame instead of following the jump.
+            source._log.debug("timestamp discontinuity at %.3f s after %.3f s", stream_time, last)
+            self.first_time, self.offset = pts_time, last + self.frame_interval
+            stream_time = self.offset
+        return stream_time
+
+    def anchor(self, pts_time: float, now: float) -> None:
+        """Place the session's first frame: at 0 for the very first, else after the last frame handed on."""
+        source = self.source
+        self.first_time = pts_time
+        if source._last_time is None:
+            self.offset = 0.0
+        elif source.is_file or source._last_frame_monotonic is None:
+            self.offset = source._last_time + self.frame_interval
+        else:
+            self.offset = source._last_time + max(self.frame_interval, now - source._last_frame_monotonic)
 
     def go_online(self, frame: av.VideoFrame, now: float) -> None:
         source = self.source
@@ -335,10 +362,12 @@ class _Session:
         transport = "" if source.is_file else f" over {source.camera.transport}"
         # A looped file reopens at every end; only the first open is worth an INFO line.
         log = source._log.info if source.status.state != "online" else source._log.debug
+        attempts = f" after {source._failures} retries" if source._failures else ""
         log(
-            "connected to %s: %s %dx%d at %s fps%s",
-            source.safe_url, codec, frame.width, frame.height, f"{float(rate):g}" if rate else "unknown", transport,
+            "connected to %s: %s %dx%d at %s fps%s%s",
+            source.safe_url, codec, frame.width, frame.height, f"{float(rate):g}" if rate else "unknown", transport, attempts,
         )
+        source._failures = 0
         source._publish("online", None, time.time())
 
     def pace(self, stream_time: float, now: float) -> None:
