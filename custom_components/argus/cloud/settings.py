@@ -132,7 +132,9 @@ SETTINGS_SCHEMA = vol.Schema(
     {
         vol.Optional("account_id", default=""): vol.All(str, vol.Strip),
         vol.Optional("api_token", default=""): vol.All(str, vol.Strip),
-        vol.Optional("api_base", default=DEFAULT_API_BASE): vol.All(str, vol.Match(r"^https?://")),
+        vol.Optional("api_base", default=DEFAULT_API_BASE): vol.All(
+            str, vol.Match(r"^https?://\S+$", msg="API base must start with https://")
+        ),
         vol.Optional("model", default=DEFAULT_MODEL): vol.In(sorted(MODELS)),
         vol.Optional("verify_mode", default=VerifyMode.OFF.value): vol.Coerce(VerifyMode),
         vol.Optional("verify_groups", default=["person", "vehicle"]): [str],
@@ -152,7 +154,9 @@ SETTINGS_SCHEMA = vol.Schema(
         vol.Optional("max_retry_after", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=3600)),
         vol.Optional("breaker_pause", default=900.0): vol.All(vol.Coerce(float), vol.Range(min=1, max=86_400)),
         vol.Optional("breaker_failures", default=3): vol.All(vol.Coerce(int), vol.Range(min=1, max=100)),
-        vol.Optional("worker_url", default=""): vol.Any("", vol.All(str, vol.Match(r"^https?://"))),
+        vol.Optional("worker_url", default=""): vol.All(
+            str, vol.Match(r"^(https?://\S+)?$", msg="Worker URL must start with https:// (or http:// for a local test)")
+        ),
         vol.Optional("worker_secret", default=""): str,
         vol.Optional("attachment_key", default=""): str,
         vol.Optional("notify_auto", default=False): bool,
