@@ -311,3 +311,20 @@ def test_clip_update_after_end(tmp_path: Path) -> None:
     duration = times[-1] - times[0] + 1 / FPS
     assert abs(duration - (2.0 + 2.0 + 1.5)) < 1.0
     harness.store.close()
+
+
+def test_snapshot_write_failure_still_publishes(harness: Harness, video_frame: av.VideoFrame) -> None:
+    # A file where the camera's media folder should be makes every snapshot write fail.
+    harness.media.mkdir(parents=True)
+    (harness.media / "front").write_bytes(b"")
+    person = tracked(time=1.0, score=0.5)
+    harness.recorder.handle([change("start", person, 1.0)], [person], frame_at(video_frame, 1.0))
+
+    assert harness.kinds() == [("start", [])]
+    assert harness.messages[0]["data"]["event"]["snapshot_url"] is None
+
+    (harness.media / "front").unlink()
+    harness.recorder.handle([], [tracked(time=1.2, score=0.5)], frame_at(video_frame, 1.2))
+
+    assert harness.kinds() == [("start", []), ("update", [REASON_SNAPSHOT])]
+    assert harness.messages[1]["data"]["event"]["snapshot_url"] is not None

@@ -137,9 +137,11 @@ class EventRecorder:
             stationary=obj.stationary,
         )
         event.add_zones(_entered(obj, change.zone_changes))
-        rank = snapshot_rank(obj.score, obj.box, (frame.width, frame.height))
-        self._write_snapshot(event, obj, picture)
-        live = _LiveEvent(event, rank, self._clock())
+        live = _LiveEvent(event, snapshot_rank(obj.score, obj.box, (frame.width, frame.height)), self._clock())
+        if not self._write_snapshot(event, obj, picture):
+            # Without a snapshot, the next fresh detection of the object may write one.
+            live.rank = SnapshotRank(False, float("-inf"))
+            live.snapshot_at = float("-inf")
         self._live[obj.track_id] = live
 
         clip = self._media_file(event, "clip.mp4")
