@@ -69,7 +69,7 @@ def build_constant_model(
 ) -> Path:
     """Write an ONNX model whose output is always `output` (float32), whatever the picture.
 
-    `input_shape` defaults to [1, 3, 640, 640]; string dims are symbolic. `output_shape`
+    `input_shape` defaults to [1, 3, 640, 640], and string dims are symbolic. `output_shape`
     is the declared output shape (default: the array's shape) and may be symbolic too.
     The picture still flows into the result (times zero), so onnxruntime cannot prune
     the input.

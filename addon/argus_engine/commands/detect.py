@@ -4,8 +4,8 @@
     python -m argus_engine detect clip.mp4 --fps 5 --max-frames 50
     python -m argus_engine detect rtsp://user:pass@camera/stream --max-frames 100
 
-One JSON object per detection on stdout, with `label`, `class_id`, `score` and `box`
-([x1, y1, x2, y2] in frame pixels); for videos also `frame` (index among detected
+It prints one JSON object per detection on stdout, with `label`, `class_id`, `score` and
+`box` ([x1, y1, x2, y2] in frame pixels). Videos add `frame` (index among detected
 frames) and `time` (seconds from the start of the video).
 """
 

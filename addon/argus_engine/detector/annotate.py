@@ -44,7 +44,7 @@ def draw_detections(rgb: np.ndarray, detections: Sequence[Detection]) -> Image.I
 
 
 def write_annotated(path: str | Path, rgb: np.ndarray, detections: Sequence[Detection]) -> None:
-    """Write the annotated picture as a JPEG; raise InputError when the file cannot be written."""
+    """Write the annotated picture as a JPEG, raising InputError when the file cannot be written."""
     image = draw_detections(rgb, detections)
     try:
         image.save(path, format="JPEG", quality=90)

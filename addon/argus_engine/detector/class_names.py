@@ -3,7 +3,7 @@
 Ultralytics exports store `names` in the ONNX metadata as the repr of a Python dict,
 e.g. "{0: 'person', 1: 'bicycle'}". A labels file is either one name per line (the line
 number is the class id) or JSON (a list, or an object mapping ids to names). A class id
-without a name is reported as `unknown_<id>`; no id is ever renumbered or given a
+without a name is reported as `unknown_<id>`. No id is ever renumbered or given a
 built-in COCO name, because a wrong name would trigger the wrong automations.
 """
 
@@ -17,7 +17,7 @@ from ..errors import ModelError
 
 _LOGGER = logging.getLogger(__name__)
 
-# Metadata larger than this is not a class map; skip it instead of parsing it.
+# Metadata larger than this is not a class map, so it is skipped unparsed.
 MAX_NAMES_CHARS = 1_000_000
 
 
@@ -27,7 +27,7 @@ def label_for(class_id: int, names: Mapping[int, str]) -> str:
 
 
 def names_from_metadata(text: str | None) -> dict[int, str]:
-    """Parse the `names` metadata string; an unreadable value gives an empty map and a warning."""
+    """Parse the `names` metadata string. An unreadable value gives an empty map and a warning."""
     if not text:
         return {}
     if len(text) > MAX_NAMES_CHARS:
@@ -43,7 +43,7 @@ def names_from_metadata(text: str | None) -> dict[int, str]:
 
 
 def names_from_file(path: str | Path) -> dict[int, str]:
-    """Read a labels file (one name per line, or a JSON list or object); raise ModelError if unreadable."""
+    """Read a labels file (one name per line, or a JSON list or object), raising ModelError if unreadable."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -71,7 +71,7 @@ def _names_from_lines(text: str) -> dict[int, str]:
 
 
 def _to_name_map(value: object) -> dict[int, str]:
-    """Turn a list or an id → name mapping into dict[int, str]; raise TypeError or ValueError otherwise."""
+    """Convert a list or an id → name mapping into dict[int, str], raising TypeError or ValueError otherwise."""
     if isinstance(value, list):
         items = enumerate(value)
     elif isinstance(value, dict):

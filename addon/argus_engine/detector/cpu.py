@@ -17,7 +17,7 @@ PROC_CGROUP = Path("/proc/self/cgroup")
 
 
 def available_cpus(*, cgroup_root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int:
-    """Return the CPUs this process may use: affinity, capped by the cgroup quota, at least 1."""
+    """Return the number of CPUs this process may use: affinity, capped by the cgroup quota, at least 1."""
     cpus = _affinity_count()
     quota = cgroup_cpu_quota(cgroup_root=cgroup_root, proc_cgroup=proc_cgroup)
     if quota is not None:
@@ -52,7 +52,7 @@ def cgroup_cpu_quota(*, cgroup_root: Path = CGROUP_ROOT, proc_cgroup: Path = PRO
 
 
 def _read_memberships(proc_cgroup: Path) -> dict[str, str]:
-    """Map each cgroup controller to this process's cgroup path; "" is the v2 unified tree."""
+    """Map each cgroup controller to this process's cgroup path, with "" for the v2 unified tree."""
     try:
         text = proc_cgroup.read_text()
     except OSError:
@@ -85,7 +85,7 @@ def _read_cpu_max(candidates: list[Path]) -> float | None:
 
 
 def _read_cfs_quota(directories: list[Path]) -> float | None:
-    """Read v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`; a quota of -1 means no limit."""
+    """Read v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`. A quota of -1 means no limit."""
     for directory in directories:
         try:
             quota = (directory / "cpu.cfs_quota_us").read_text().strip()

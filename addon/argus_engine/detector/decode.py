@@ -49,19 +49,19 @@ def decode(
     frame_size: tuple[int, int],
     names: Mapping[int, str],
     *,
-    wanted: Collection[str] | None = None,
+    requested_labels: Collection[str] | None = None,
     min_score: float = 0.25,
     max_detections: int = 100,
     iou_threshold: float = NMS_IOU,
 ) -> DecodeResult:
-    """Decode one frame's model output; `wanted` None keeps every label."""
+    """Decode one frame's model output. With `requested_labels` None, every label is kept."""
     if output_kind == "end2end":
         rows, nonfinite = _finite_rows(np.asarray(output).reshape(-1, 6))
-        candidates = _end2end_candidates(rows, names, wanted, min_score)
+        candidates = _end2end_candidates(rows, names, requested_labels, min_score)
     elif output_kind == "classic":
         # [1, 4 + C, N] → one row per anchor: cx, cy, w, h, C class scores.
         rows, nonfinite = _finite_rows(np.asarray(output)[0].T)
-        candidates = _classic_candidates(rows, names, wanted, min_score)
+        candidates = _classic_candidates(rows, names, requested_labels, min_score)
         keep = class_aware_nms(candidates.boxes, candidates.scores, candidates.class_ids, iou_threshold)
         candidates = _select(candidates, keep)
     else:
@@ -80,15 +80,15 @@ def _finite_rows(rows: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _end2end_candidates(
-    rows: np.ndarray, names: Mapping[int, str], wanted: Collection[str] | None, min_score: float
+    rows: np.ndarray, names: Mapping[int, str], requested_labels: Collection[str] | None, min_score: float
 ) -> _Candidates:
     rows = rows[rows[:, 4] >= min_score]
     class_ids = np.rint(rows[:, 5]).clip(-1, _MAX_CLASS_ID).astype(np.int64)
-    return _filter_wanted(_Candidates(rows[:, :4], rows[:, 4], class_ids, []), names, wanted)
+    return _filter_requested(_Candidates(rows[:, :4], rows[:, 4], class_ids, []), names, requested_labels)
 
 
 def _classic_candidates(
-    rows: np.ndarray, names: Mapping[int, str], wanted: Collection[str] | None, min_score: float
+    rows: np.ndarray, names: Mapping[int, str], requested_labels: Collection[str] | None, min_score: float
 ) -> _Candidates:
     # Best class per anchor, as Ultralytics does without multi-label NMS.
     class_scores = rows[:, 4:]
@@ -102,7 +102,7 @@ def _classic_candidates(
         rows, class_ids, scores = rows[top], class_ids[top], scores[top]
 
     boxes = _xywh_to_xyxy(rows[:, :4])
-    return _filter_wanted(_Candidates(boxes, scores, class_ids.astype(np.int64), []), names, wanted)
+    return _filter_requested(_Candidates(boxes, scores, class_ids.astype(np.int64), []), names, requested_labels)
 
 
 def _xywh_to_xyxy(xywh: np.ndarray) -> np.ndarray:
@@ -110,13 +110,13 @@ def _xywh_to_xyxy(xywh: np.ndarray) -> np.ndarray:
     return np.concatenate([xywh[:, 0:2] - half, xywh[:, 0:2] + half], axis=1)
 
 
-def _filter_wanted(
-    candidates: _Candidates, names: Mapping[int, str], wanted: Collection[str] | None
+def _filter_requested(
+    candidates: _Candidates, names: Mapping[int, str], requested_labels: Collection[str] | None
 ) -> _Candidates:
     candidates.labels = [label_for(int(class_id), names) for class_id in candidates.class_ids]
-    if wanted is None:
+    if requested_labels is None:
         return candidates
-    keep = [i for i, label in enumerate(candidates.labels) if label in wanted]
+    keep = [i for i, label in enumerate(candidates.labels) if label in requested_labels]
     return _select(candidates, np.array(keep, dtype=np.int64))
 
 
@@ -141,7 +141,10 @@ def class_aware_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Return indexes of the boxes kept by greedy NMS; a box goes when its IoU with a better one exceeds the threshold."""
+    """Return indexes of the boxes kept by greedy NMS, best first.
+
+    A box is suppressed when its IoU with a better-scoring kept box exceeds the threshold.
+    """
     x1, y1, x2, y2 = (boxes[:, i].astype(np.float64) for i in range(4))
     areas = (x2 - x1).clip(0) * (y2 - y1).clip(0)
     order = np.argsort(-scores, kind="stable")

@@ -61,7 +61,7 @@ class OnnxModel:
 
 
 def load_model(path: str | Path, *, labels_path: str | Path | None = None, threads: int = 0) -> OnnxModel:
-    """Load an ONNX detection model; `threads` 0 means every CPU this process may use.
+    """Load an ONNX detection model. A `threads` of 0 uses every CPU this process may use.
 
     Raises ModelNotFoundError for a missing file and ModelError for a file that is not a
     usable detection model (not ONNX, wrong input, unexpected output shape).
@@ -113,9 +113,10 @@ def _open_session(path: Path, threads: int) -> ort.InferenceSession:
     # One frame at a time: parallelism comes from intra-op threads, not from graph branches.
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # Idle pool threads sleep instead of spinning. On a shared 2-core machine this halved
-    # both wall time and CPU time per run of yolo26n-640 (estimate from one noisy run,
-    # onnxruntime 1.32), and a Home Assistant host always has other work to run.
+    # Idle pool threads sleep instead of spinning, because a Home Assistant host always has
+    # other work. Measured once for yolo26n-640 with onnxruntime 1.32 on 2 cores busy with
+    # other processes: median wall time per run fell from 241 to 118 ms, CPU time from 118
+    # to 73 ms. The gain depends on load, so treat it as an estimate.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
@@ -173,19 +174,19 @@ def _output_shape(
     dummy = np.zeros((1, 3, height, width), dtype=input_dtype)
     try:
         result = session.run([output.name], {input_name: dummy})[0]
-    # Same untyped onnxruntime errors as at load; a model that cannot run is unusable.
+    # Same untyped onnxruntime errors as at load. A model that cannot run is unusable.
     except Exception as err:  # noqa: BLE001
         raise ModelError(f"model failed a test run at input {width}x{height}: {err}") from None
     return tuple(np.shape(result))
 
 
 def output_kind_of(shape: tuple[int, ...], path: Path | str = "model") -> OutputKind:
-    """Decide the output kind from the output shape; raise ModelError for any other shape."""
+    """Return the output kind for an output shape, or raise ModelError for any other shape."""
     if len(shape) == 3 and shape[0] == 1:
         if shape[2] == END2END_ROW and shape[1] >= 1:
             return "end2end"
         # Classic: 4 box rows plus at least one class row, and more anchors than rows
-        # (8400 anchors for 84 rows at 640), which also tells it apart from [1, K, 7].
+        # (8400 anchors for 84 rows at 640), which also rejects shapes such as [1, 300, 7].
         if shape[1] > 4 and shape[2] > shape[1]:
             return "classic"
     raise ModelError(

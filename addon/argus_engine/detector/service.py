@@ -42,7 +42,7 @@ class _Job:
     rgb: np.ndarray
     letterbox: Letterbox
     frame_size: tuple[int, int]
-    wanted: frozenset[str] | None
+    requested_labels: frozenset[str] | None
     min_score: float
     max_detections: int
     done: threading.Event = field(default_factory=threading.Event)
@@ -56,7 +56,7 @@ _STOP = object()
 
 
 class Detector:
-    """Runs one model for every camera; `detect` is thread-safe."""
+    """The one model runner for every camera, with a thread-safe `detect`."""
 
     def __init__(self, model: OnnxModel, *, queue_size: int = 8) -> None:
         self.model = model
@@ -81,7 +81,7 @@ class Detector:
         self.stop()
 
     def start(self) -> None:
-        """Start the worker thread; calling it again does nothing."""
+        """Start the worker thread. Calling it again does nothing."""
         if self._thread is not None:
             return
         self._thread = threading.Thread(target=self._serve, name="argus-detector", daemon=True)
@@ -89,7 +89,7 @@ class Detector:
         _LOGGER.info("Detector started: model %s, queue size %d", self.model.name, self._queue_size)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the queued frames, then stop the worker; later calls run directly."""
+        """Finish the queued frames, then stop the worker. Later calls run in the calling thread."""
         thread = self._thread
         if thread is None:
             return
@@ -209,12 +209,12 @@ class Detector:
                 job.letterbox,
                 job.frame_size,
                 self.model.labels,
-                wanted=job.wanted,
+                requested_labels=job.requested_labels,
                 min_score=job.min_score,
                 max_detections=job.max_detections,
             )
-        # The error goes back to the calling camera thread, which re-raises it; the
-        # worker must survive one bad frame.
+        # The error goes back to the calling camera thread, which re-raises it, so the
+        # worker survives one bad frame.
         except Exception as err:  # noqa: BLE001
             job.error = err
             job.done.set()
