@@ -116,8 +116,12 @@ class CameraScene:
         return changes
 
     def moving_tracks(self) -> bool:
-        """Return True while any live track, tentative ones included, is not stationary."""
-        return any(not track.stationary for track in self._tracker.tracks)
+        """Return True while any live track needs the detector on every frame.
+
+        That is a track that moves (tentative tracks included) or that the last detector
+        run missed, so a gap is looked into until the object is found or its grace ends.
+        """
+        return any(not track.stationary or track.missed_since is not None for track in self._tracker.tracks)
 
     def objects(self) -> list[TrackedObject]:
         """Return the watched objects present now, including those in a gap in detection."""

@@ -6,6 +6,10 @@ stationary when its box stops moving. A stationary track survives longer gaps, a
 longer it has been still the longer it may go unseen, so a car parked for an hour keeps
 its id through a minute of glare or a score dip.
 
+A gap counts from the first detector run that missed the track. Frames the motion gate
+skipped never end a track, so a parked car survives however long the gate waits between
+refreshes.
+
 Time is the stream time passed in by the caller, in seconds; nothing here reads a clock.
 """
 
@@ -33,10 +37,10 @@ class TrackerConfig:
     velocity_window: float = 1.0
     # Detections matched to a track before it is confirmed and may make an event.
     hits_to_confirm: int = 3
-    # Seconds an unconfirmed track may go unseen before it is dropped as noise.
+    # Seconds the detector may miss an unconfirmed track before it is dropped as noise.
     tentative_max_gap: float = 1.0
-    # Seconds a confirmed moving track may go unseen and keep its id. It is over 2 s, so a
-    # person the detector misses for 1.5 s stays one event.
+    # Seconds the detector may miss a confirmed moving track before it ends. It is over
+    # 2 s, so a person the detector misses for 1.5 s stays one event.
     max_gap_seconds: float = 2.5
     # A track is stationary when its box centre has moved less than this fraction of the
     # box width (horizontally) and height (vertically) for `stationary_window` seconds.
@@ -149,7 +153,10 @@ class Tracker:
         return TrackerUpdate(active=list(self._tracks), ended=ended, detected=detected)
 
     def advance(self, now: float) -> list[Track]:
-        """End tracks whose grace ran out on a frame the detector did not run on."""
+        """End missed tracks whose grace ran out, on a frame the detector did not run on.
+
+        A track the detector has not looked for since its last detection never ends here.
+        """
         return self._expire(now)
 
     def rescale(self, x_factor: float, y_factor: float) -> None:
@@ -167,7 +174,7 @@ class Tracker:
         return ended
 
     def grace(self, track: Track) -> float:
-        """Return how many seconds the track may go unseen before it ends."""
+        """Return how many seconds the detector may miss the track before it ends."""
         config = self.config
         if not track.confirmed:
             return config.tentative_max_gap
@@ -273,7 +280,11 @@ class Tracker:
             _LOGGER.debug("track %s (%s) stationary at %.2f s", track.id, track.label, now)
 
     def _expire(self, now: float) -> list[Track]:
-        ended = [track for track in self._tracks if now - track.last_seen > self.grace(track)]
+        ended = [
+            track
+            for track in self._tracks
+            if track.missed_since is not None and now - track.missed_since > self.grace(track)
+        ]
         if ended:
             self._tracks = [track for track in self._tracks if track not in ended]
             for track in ended:

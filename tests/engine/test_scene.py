@@ -129,10 +129,11 @@ def test_loitering_update_once() -> None:
     assert loitering[0].time == pytest.approx(10.0)
 
 
-def test_skipped_frames_keep_parked_car() -> None:
+@pytest.mark.parametrize("refresh", [5.0, 60.0])
+def test_skipped_frames_keep_parked_car(refresh: float) -> None:
     # The pipeline's loop: the gate skips the detector without motion or moving tracks.
     scene = CameraScene(make_camera([{"name": "Driveway", "points": LOWER_HALF}]), DEFAULT_GROUPS)
-    gate = MotionGate(MotionConfig(refresh_seconds=5.0))
+    gate = MotionGate(MotionConfig(refresh_seconds=refresh))
     changes = []
     detected_frames = 0
     for index in range(5 * 600):
@@ -157,12 +158,28 @@ def test_advance_ends_lost_track() -> None:
     feed(scene, [(step * 0.2, [person(x=100.0 + 10 * step)]) for step in range(10)])
     assert scene.moving_tracks()
 
-    assert scene.advance(4.0) == []
-    changes = scene.advance(4.5)
+    # Frames the detector skipped never end a track it has not missed.
+    assert scene.advance(60.0) == []
+    assert scene.update([], 60.2, FRAME) == []
+    assert scene.advance(62.7) == []
+    assert scene.moving_tracks()
+    changes = scene.advance(62.8)
 
     assert [change.kind for change in changes] == ["end"]
-    assert changes[0].time == 4.5
+    assert changes[0].time == 62.8
     assert scene.objects() == []
+    assert not scene.moving_tracks()
+
+
+def test_missed_stationary_track_needs_detector() -> None:
+    scene = CameraScene(make_camera(), DEFAULT_GROUPS)
+    feed(scene, [(step * 0.5, [car()]) for step in range(20)])
+    assert not scene.moving_tracks()
+
+    scene.update([], 60.0, FRAME)
+
+    assert scene.moving_tracks()
+    scene.update([car()], 60.2, FRAME)
     assert not scene.moving_tracks()
 
 

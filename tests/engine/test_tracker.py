@@ -80,11 +80,12 @@ def test_short_gap_keeps_id(speed: float) -> None:
 def test_long_gap_ends_moving_track() -> None:
     tracker = Tracker(TrackerConfig(max_gap_seconds=2.5))
     run(tracker, [(step * 0.25, [person(100.0 + 5 * step)]) for step in range(12)])
-    last_seen = tracker.tracks[0].last_seen
+    assert tracker.tracks[0].last_seen == 2.75
 
-    assert tracker.update([], last_seen + 2.5).ended == []
-    assert tracker.tracks[0].missed_since == last_seen + 2.5
-    ended = tracker.update([], last_seen + 2.6).ended
+    # The gap counts from the first run that missed the track, at 3.0 s.
+    assert run(tracker, [(3.0 + step * 0.25, []) for step in range(11)]) == []
+    assert tracker.tracks[0].missed_since == 3.0
+    ended = tracker.update([], 5.75).ended
 
     assert [track.label for track in ended] == ["person"]
     assert tracker.tracks == []
@@ -94,8 +95,9 @@ def test_tentative_track_dropped_quickly() -> None:
     tracker = Tracker(TrackerConfig(tentative_max_gap=1.0))
     tracker.update([person(100.0)], 0.0)
 
-    assert tracker.update([], 1.0).ended == []
-    assert len(tracker.update([], 1.1).ended) == 1
+    assert tracker.update([], 0.2).ended == []
+    assert tracker.update([], 1.2).ended == []
+    assert len(tracker.update([], 1.3).ended) == 1
 
 
 def test_still_object_becomes_stationary() -> None:
@@ -141,8 +143,17 @@ def test_briefly_still_object_has_short_grace() -> None:
 
     assert track.stationary
     assert tracker.grace(track) == config.stationary_grace_min
-    assert tracker.advance(7.0 + config.stationary_grace_min) == []
-    assert tracker.advance(7.1 + config.stationary_grace_min) == [track]
+    tracker.update([], 8.0)
+    assert tracker.advance(8.0 + config.stationary_grace_min) == []
+    assert tracker.advance(8.1 + config.stationary_grace_min) == [track]
+
+
+def test_skipped_frames_never_end_track() -> None:
+    tracker = Tracker()
+    run(tracker, [(step * 0.2, [person(100.0 + 10 * step)]) for step in range(5)])
+
+    assert tracker.advance(3600.0) == []
+    assert len(tracker.tracks) == 1
 
 
 def test_stationary_object_moves_again() -> None:
@@ -177,7 +188,8 @@ def test_stationary_object_leaving_ends_promptly() -> None:
 
     assert track.stationary
     assert tracker.grace(track) == config.max_gap_seconds
-    assert tracker.advance(600.2 + config.max_gap_seconds + 0.1) == [track]
+    tracker.update([], 600.4)
+    assert tracker.advance(600.4 + config.max_gap_seconds + 0.1) == [track]
 
 
 def test_median_and_top_score() -> None:
