@@ -114,7 +114,7 @@ class ClipRecorder:
 
     def _anchor(self, frame_pts: int | None) -> float | None:
         # The frame's own packet gives its place on the repaired timeline. When that
-        # packet is no longer buffered, the newest packet stands in.
+        # packet is no longer buffered, the newest packet is used instead.
         anchor = self.buffer.time_of_pts(frame_pts)
         return anchor if anchor is not None else self.buffer.latest_time()
 

@@ -85,8 +85,8 @@ class ClipWriter:
             command, job, entry = self._queue.get()
             if command == "stop":
                 return
-            # The thread must outlive any one clip: if it died, the camera thread would
-            # keep queueing packets that nobody takes.
+            # The thread must outlive a failed clip, because without it the camera
+            # thread would keep queueing packets that are never taken off the queue.
             try:
                 if command == "packet":
                     assert entry is not None
