@@ -101,7 +101,7 @@ def find_model(
     candidates = _candidates(file_name, config_dir, cache_dir)
     for candidate in candidates:
         if candidate.is_file():
-            _LOGGER.info("Using model %s", candidate)
+            _LOGGER.debug("Using model %s", candidate)
             return candidate
 
     info = known_models().get(name)
@@ -130,7 +130,7 @@ def _find_explicit(path: Path, config_dir: str | Path | None) -> Path:
         tried.insert(0, Path(config_dir) / path)
     for candidate in tried:
         if candidate.is_file():
-            _LOGGER.info("Using model %s", candidate)
+            _LOGGER.debug("Using model %s", candidate)
             return candidate
     places = ", ".join(str(candidate) for candidate in tried)
     raise ModelNotFoundError(f"model file not found: {places}; check the path, or leave the model unset to use {DEFAULT_MODEL}")

@@ -126,7 +126,7 @@ def find_addon_model(options: AddonOptions, paths: AddonPaths) -> Path | None:
     Assistant can connect and show the problem instead of a crash loop.
     """
     try:
-        return find_model(
+        path = find_model(
             explicit=options.model,
             config_dir=paths.config_dir,
             cache_dir=paths.data_dir / "models",
@@ -137,6 +137,8 @@ def find_addon_model(options: AddonOptions, paths: AddonPaths) -> Path | None:
     except ModelNotFoundError as err:
         _LOGGER.error("No detection model, so cameras will not run: %s", err)
         return None
+    _LOGGER.info("Using model %s", path)
+    return path
 
 
 def check_labels(engine: Any) -> None:

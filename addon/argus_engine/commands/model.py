@@ -95,9 +95,9 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _expected_sha256(path: Path, given: str | None) -> tuple[str | None, str]:
-    if given:
-        return given.lower(), "--sha256"
+def _expected_sha256(path: Path, explicit: str | None) -> tuple[str | None, str]:
+    if explicit:
+        return explicit.lower(), "--sha256"
     for info in known_models().values():
         if info.file == path.name:
             return info.sha256, f"manifest entry {info.name}"
