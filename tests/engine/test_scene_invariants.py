@@ -22,7 +22,7 @@ CAMERA = parse_camera(
 
 @st.composite
 def streams(draw: st.DrawFn) -> list[list[Detection] | None]:
-    """Build frames from a few objects that drift, flicker and change score, as a detector sees them."""
+    """Build frames from a few objects that drift, flicker and change score, as a detector reports them."""
     count = draw(st.integers(1, 120))
     actors = draw(
         st.lists(
