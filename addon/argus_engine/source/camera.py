@@ -362,7 +362,7 @@ class _Session:
         transport = "" if source.is_file else f" over {source.camera.transport}"
         # A looped file reopens at every end; only the first open is worth an INFO line.
         log = source._log.info if source.status.state != "online" else source._log.debug
-        attempts = f" after {source._failures} retries" if source._failures else ""
+        attempts = f" on retry {source._failures}" if source._failures else ""
         log(
             "connected to %s: %s %dx%d at %s fps%s%s",
             source.safe_url, codec, frame.width, frame.height, f"{float(rate):g}" if rate else "unknown", transport, attempts,
