@@ -32,7 +32,7 @@ _LOGGER = logging.getLogger(__name__)
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 READY_PREFIX = "READY"
-# Long enough for a demo session or a test run; the stream ends after this and a
+# Long enough for a demo session or a test run. The stream ends after this, and a
 # client's reconnect starts it again from the beginning.
 DEFAULT_LOOP_SECONDS = 600.0
 _MOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -85,7 +85,7 @@ def looped_copy(source: Path, seconds: float = DEFAULT_LOOP_SECONDS, cache_dir: 
 
 
 def _duration(path: Path) -> float:
-    """Return the file's duration in seconds from ffprobe, or 10 s when it cannot tell."""
+    """Return the file's duration in seconds from ffprobe, or 10 s when ffprobe is missing or fails."""
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None:
         return 10.0

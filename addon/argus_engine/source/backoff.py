@@ -5,7 +5,7 @@ from collections import deque
 
 
 class Backoff:
-    """Delays of 1 s doubling up to `cap`, with downward jitter so the cap is never exceeded.
+    """Delays from `initial` doubling up to `cap`, with downward jitter so the cap is never exceeded.
 
     Jitter spreads the retries of several cameras behind one failed switch or NVR, so they
     do not all reconnect in the same instant.

@@ -28,7 +28,7 @@ class FrameSampler:
     def take(self, frame_time: float) -> bool:
         """Return True when the frame at `frame_time` (seconds) should be kept."""
         if self._due is None or frame_time < self._due - self.interval:
-            # First frame, or time went backwards (a reopened stream): start over here.
+            # First frame, or time went backwards: start the schedule again here.
             self._due = frame_time
         if frame_time + _TOLERANCE < self._due:
             return False

@@ -18,7 +18,7 @@ class CameraStatus:
     reason: str | None = None
     # Wall clock (epoch seconds) of the last decoded frame, or None before the first one.
     last_frame_time: float | None = None
-    # Decoded frames per second, measured over the last few seconds.
+    # Decoded frames per second over the last complete 2 s window; 0 until one has passed.
     fps: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -32,7 +32,7 @@ class CameraStatus:
 
 
 class FpsMeter:
-    """Frame rate over a sliding window of whole seconds, fed with one call per decoded frame."""
+    """Frame rate measured over consecutive windows of `window` seconds, one `tick` per decoded frame."""
 
     def __init__(self, window: float = 2.0) -> None:
         self._window = window
