@@ -119,12 +119,13 @@ class ClipRecorder:
         return anchor if anchor is not None else self.buffer.latest_time()
 
     def _feed(self, job: ClipJob, entry: BufferedPacket) -> None:
-        if job.base_dts is None:
+        if job.base is None:
             if not entry.keyframe:
                 return
-            job.base_dts = entry.dts
+            job.base = entry.pts
+            job.first_dts = entry.dts
         past_end = job.end_time is not None and self.buffer.seconds_of(entry.pts) >= job.end_time
-        too_long = self.buffer.seconds_of(entry.dts - job.base_dts) >= self._record.max_seconds
+        too_long = self.buffer.seconds_of(entry.dts - job.first_dts) >= self._record.max_seconds
         if past_end or too_long:
             if too_long and not past_end:
                 _LOGGER.info("Clip of event %s cut at %.0f s", job.event_id, self._record.max_seconds)

@@ -48,8 +48,11 @@ class ClipJob:
     path: Path
     template: StreamTemplate
     on_done: ClipDone
-    # Repaired DTS of the clip's first packet, in stream ticks; None until a keyframe came.
-    base_dts: int | None = None
+    # Repaired PTS of the clip's first keyframe, in stream ticks, so that frame plays at 0.
+    # None until a keyframe came.
+    base: int | None = None
+    # Repaired DTS of the same keyframe, where the clip's length is counted from.
+    first_dts: int = 0
     # Repaired time (seconds) after which no packet belongs to the clip; None while open.
     end_time: float | None = None
     packets: int = 0
@@ -140,12 +143,13 @@ def _part_path(path: Path) -> Path:
 
 def _rebased_packet(entry: BufferedPacket, job: ClipJob, stream: av.video.stream.VideoStream) -> av.Packet:
     # A copy, because muxing rescales the packet in place and the same buffered packet
-    # may go into several clips.
-    assert job.base_dts is not None
+    # may go into several clips. The first DTS may be negative with B-frames, which MP4
+    # stores with an edit list.
+    assert job.base is not None
     packet = av.Packet(memoryview(entry.packet))
     packet.time_base = job.template.time_base
-    packet.dts = entry.dts - job.base_dts
-    packet.pts = entry.pts - job.base_dts
+    packet.dts = entry.dts - job.base
+    packet.pts = entry.pts - job.base
     duration = entry.packet.duration
     packet.duration = duration if duration and duration > 0 else 0
     packet.is_keyframe = entry.keyframe
