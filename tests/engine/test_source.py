@@ -1,5 +1,7 @@
 """Camera source on real video files: sampling, conversions, packets, end of stream, looping."""
 
+import shutil
+import subprocess
 import threading
 import time
 
@@ -287,3 +289,30 @@ def test_status_to_json() -> None:
         "last_frame_time": 1700000000.5,
         "fps": 24.99,
     }
+
+
+def test_timestamp_jumps_keep_time_monotonic(tmp_path) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is not on PATH; it builds the clip with timestamp jumps")
+    # Raw-concatenated MPEG-TS keeps each part's timestamps: the second part leaps
+    # 1000 s ahead and the third goes back to the start, like a camera clock reset.
+    parts = []
+    for name, offset in (("a", 0), ("b", 1000)):
+        part = tmp_path / f"{name}.ts"
+        command = [ffmpeg, "-v", "error", "-t", "3", "-i", str(bikes_path()), "-c", "copy", "-output_ts_offset", str(offset), str(part)]
+        subprocess.run(command, check=True, timeout=120)
+        parts.append(part.read_bytes())
+    clip = tmp_path / "jumps.ts"
+    clip.write_bytes(parts[0] + parts[1] + parts[0])
+
+    recorder = Recorder()
+    source = make_source(str(clip), recorder, detect_fps=25.0)
+    run_to_end(source)
+    times = np.array([frame.time for frame in recorder.frames])
+    steps = np.diff(times)
+
+    assert source.stats()["frames_decoded"] >= 200
+    assert np.all(steps > 0)
+    assert steps.max() < 0.5
+    assert times[-1] < 15.0

@@ -231,6 +231,9 @@ class CameraSource:
         return END_OF_STREAM if self.is_file else "stream ended by the server"
 
     def _describe(self, action: str, err: Exception, elapsed: float | None) -> str:
+        # NOTE: FFmpeg's own log line (often more specific, e.g. an RTSP status text) is
+        # not captured. PyAV's log forwarding is process-wide and its lines bypass `redact`,
+        # so the reason is built from the exception alone.
         if isinstance(err, StreamError):
             return redact(str(err))
         text = getattr(err, "strerror", None) or str(err) or type(err).__name__
