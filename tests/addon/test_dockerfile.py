@@ -5,6 +5,7 @@ input the build and the container start would use.
 """
 
 import re
+from importlib import metadata
 import tomllib
 from pathlib import Path
 
@@ -31,11 +32,12 @@ def test_dockerfile_consistent(dockerfile):
     [
         (lambda text: text.replace("COPY argus_engine ", "COPY argus_server "), "does not exist"),
         (lambda text: text.replace("COPY requirements.txt", "COPY ../pyproject.toml"), "outside the build context"),
+        (lambda text: text.replace("constraints.txt /opt", "constraint.txt /opt"), "does not exist"),
         (lambda text: re.sub(r"(?m)^FROM .*$", "ARG BUILD_FROM\nFROM $BUILD_FROM", text), "BUILD_FROM"),
         (lambda text: re.sub(r"(?m)^FROM .*$", "FROM ghcr.io/home-assistant/amd64-base-debian:latest", text), "pinned"),
         (lambda text: re.sub(r"(?m)^FROM .*$", "FROM python:3.13-slim", text), "Home Assistant base image"),
     ],
-    ids=["missing source", "outside context", "build_from", "latest tag", "foreign base"],
+    ids=["missing source", "outside context", "misspelt source", "build_from", "latest tag", "foreign base"],
 )
 def test_broken_dockerfile_fails(dockerfile, edit, expected):
     problems = dockerfile_problems(edit(dockerfile), ADDON)
@@ -89,3 +91,17 @@ def test_package_data_copied():
 
     assert manifest.is_file()
     assert (REPO / "models" / "manifest.json").resolve() == manifest.resolve()
+
+
+def test_constraints_match_test_environment():
+    lines = (ADDON / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+
+    assert pins, "constraints.txt pins nothing"
+    for name, version in pins.items():
+        assert metadata.version(name) == version, f"{name}=={version} differs from the tested environment"
+
+
+def test_image_installs_constraints(dockerfile):
+    assert re.search(r"-c /opt/argus/constraints\.txt", dockerfile)
+    assert re.search(r"(?m)^COPY requirements\.txt constraints\.txt /opt/argus/$", dockerfile)
