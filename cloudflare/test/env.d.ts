@@ -1,0 +1,6 @@
+declare module "cloudflare:test" {
+  interface ProvidedEnv {
+    ARGUS_SECRET: string;
+    ATTACHMENTS: R2Bucket;
+  }
+}
