@@ -136,8 +136,10 @@ class CameraScene:
             names = zone.objects or self._camera.objects
             zones[zone.id] = {
                 "counts": count_objects(inside, count_keys(names, self._groups), self._groups),
+                # The top score, not the latest, because it is the event's score. It also
+                # changes rarely, so a state pushed on change is not pushed every frame.
                 "objects": [
-                    {"track_id": item.track_id, "label": item.label, "score": round(item.score, 4)} for item in inside
+                    {"track_id": item.track_id, "label": item.label, "score": round(item.top_score, 3)} for item in inside
                 ],
             }
         return {

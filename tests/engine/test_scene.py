@@ -71,6 +71,17 @@ def test_state_counts_label_and_group_once() -> None:
     assert door["objects"][0]["score"] == pytest.approx(0.85)
 
 
+def test_state_steady_while_scores_vary() -> None:
+    scene = CameraScene(make_camera([{"name": "Door", "points": DOOR}]), DEFAULT_GROUPS)
+    feed(scene, [(step * 0.2, [person(score=0.9)]) for step in range(4)])
+    before = scene.state()
+
+    feed(scene, [(1.0 + step * 0.2, [person(score=0.7 + step / 100)]) for step in range(10)])
+
+    assert scene.state() == before
+    assert before["zones"]["door"]["objects"][0]["score"] == 0.9
+
+
 def test_count_keys_include_user_groups() -> None:
     groups = {**DEFAULT_GROUPS, "pets": frozenset({"cat", "dog"})}
 
