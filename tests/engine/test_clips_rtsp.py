@@ -74,8 +74,8 @@ def test_rtsp_event_clip(rtsp_server, tmp_path: Path) -> None:  # noqa: F811
 def run_event(container: av.container.InputContainer, stream: av.video.stream.VideoStream, recorder: EventRecorder) -> tuple[float, float]:
     """Read the stream through one event; return its start and end in stream seconds.
 
-    The event starts 0.2 s after (a keyframe + pre-roll), so the clip's first keyframe is
-    where the pre-roll asks for it, whatever point the shared stream was joined at.
+    The event starts 0.2 s after (a keyframe + pre-roll). The clip must then begin at
+    that keyframe, wherever in the shared stream the client joined.
     """
     first_pts: int | None = None
     planned: float | None = None
