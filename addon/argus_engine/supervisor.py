@@ -28,7 +28,7 @@ from typing import Any
 import voluptuous as vol
 
 from .config import EngineConfig, load_file
-from .errors import ConfigError, ModelNotFoundError
+from .errors import ConfigError, ModelError
 from .model_check import require_labels
 from .model_store import DEFAULT_MODEL, find_model
 
@@ -134,7 +134,8 @@ def find_addon_model(options: AddonOptions, paths: AddonPaths) -> Path | None:
             url=options.model_url,
             sha256=options.model_sha256,
         )
-    except ModelNotFoundError as err:
+    except ModelError as err:
+        # Not found, or a download that failed or did not match its checksum.
         _LOGGER.error("No detection model, so cameras will not run: %s", err)
         return None
     _LOGGER.info("Using model %s", path)

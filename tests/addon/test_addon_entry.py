@@ -1,15 +1,18 @@
 """The add-on entry point against a mock Supervisor on 127.0.0.1, with the real engine and model."""
 
 import asyncio
+import hashlib
 import logging
 
 import aiohttp
 import pytest
+import yaml
 
 from argus_engine.commands.addon import run_addon
 from argus_engine.errors import ConfigError
 from argus_engine.supervisor import AddonOptions, AddonPaths, announce, discovery_payload, read_options
 from tests.helpers.addon_runtime import SUPERVISOR_TOKEN, MockSupervisor, free_port, wait_for_api, write_options
+from tests.helpers.model_server import model_server  # noqa: F401 - fixture
 from tests.helpers.models import real_model
 
 
@@ -138,3 +141,58 @@ def test_api_token_option_checked():
     assert AddonOptions.from_dict({"api_token": ""}).api_token is None
     with pytest.raises(ConfigError, match="api_token"):
         AddonOptions.from_dict({"api_token": "short"})
+
+
+async def _run_briefly(paths: AddonPaths) -> None:
+    """Start the add-on, wait for its API, then stop it."""
+    port = free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_addon(paths, host="127.0.0.1", port=port, supervisor_url="http://127.0.0.1:9", stop=stop))
+    try:
+        await wait_for_api(port)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=60)
+
+
+async def test_first_start_fetches_model(paths, model_server, monkeypatch, caplog):
+    real_model("yolo26n-640-int8-qdq.onnx")
+    url, state = model_server
+    monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
+    caplog.set_level(logging.INFO)
+    sha256 = hashlib.sha256(state.body).hexdigest()
+    write_options(paths.options_file, model="site-model", model_url=url, model_sha256=sha256)
+
+    await _run_briefly(paths)
+    await _run_briefly(paths)
+
+    cached = paths.data_dir / "models" / "site-model.onnx"
+    assert cached.read_bytes() == state.body
+    assert len(state.requests) == 1, "the second start downloaded the model again"
+    assert f"Using model {cached}" in caplog.text
+    assert "Model loaded: site-model" in caplog.text
+
+
+async def test_bad_checksum_keeps_api_up(paths, model_server, monkeypatch, caplog):
+    url, _ = model_server
+    monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
+    write_options(paths.options_file, model="site-model", model_url=url, model_sha256="0" * 64)
+
+    await _run_briefly(paths)
+
+    assert "checksum mismatch" in caplog.text
+    assert not (paths.data_dir / "models" / "site-model.onnx").exists()
+    assert not (paths.data_dir / "models" / "site-model.onnx.part").exists()
+
+
+async def test_missing_labels_logged(paths, monkeypatch, caplog):
+    real_model("yolo26n-640.onnx")
+    monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
+    write_options(paths.options_file)
+    camera = {"id": "dock", "name": "Dock", "url": "rtsp://127.0.0.1:9/x", "enabled": False, "objects": ["person", "forklift"]}
+    (paths.config_dir / "argus.yaml").write_text(yaml.safe_dump({"cameras": [camera]}))
+
+    await _run_briefly(paths)
+
+    assert "model yolo26n-640 has no class for 'forklift' (used by camera 'dock' objects)" in caplog.text
+    assert "'person'" not in caplog.text.split("has no class for", 1)[1]
