@@ -126,7 +126,8 @@ class Tracker:
 
     def __init__(self, config: TrackerConfig = TrackerConfig(), *, id_prefix: str | None = None) -> None:
         self.config = config
-        # A random prefix keeps ids unique across engine restarts, where the counter restarts.
+        # The counter restarts with the engine. A random prefix (3 bytes) makes it unlikely
+        # that a new track gets the id of a track from an earlier run.
         self._id_prefix = id_prefix if id_prefix is not None else secrets.token_hex(3)
         self._numbers = count(1)
         self._tracks: list[Track] = []
@@ -188,8 +189,8 @@ class Tracker:
     def _match(
         self, detections: list[Detection], now: float
     ) -> tuple[list[tuple[Track, Detection]], list[Detection]]:
-        # Greedy on IoU, the best overlapping pair first. With the few objects a camera
-        # sees at once it usually finds the pairs an optimal assignment would.
+        # Greedy on IoU, the best overlapping pair first. With the few objects in one camera's
+        # view at once it usually finds the pairs an optimal assignment would.
         # A person walking through a 1.5 s dropout moves several box widths, so a track is
         # also compared at the place its velocity puts it now.
         pairs = []
