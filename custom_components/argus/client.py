@@ -26,14 +26,16 @@ _LOGGER = logging.getLogger(__name__)
 SUPPORTED_PROTOCOL_MAJOR = 1
 
 # A dead connection must be noticed within 10 s: the application ping goes out every
-# PING_INTERVAL seconds and fails after PING_TIMEOUT, and aiohttp's own heartbeat closes
-# the socket when a websocket PONG is missing for half of WS_HEARTBEAT.
-PING_INTERVAL = 5.0
-PING_TIMEOUT = 5.0
-WS_HEARTBEAT = 5.0
+# PING_INTERVAL seconds and the connection is dropped when its reply takes longer than
+# PING_TIMEOUT, so silence is noticed after at most 8 s.
+# NOTE: aiohttp's own `heartbeat=` is not used: in aiohttp 3.11.16, `receive()` re-arms the
+# heartbeat timer after the heartbeat has closed the socket, which leaves a stray timer.
+PING_INTERVAL = 4.0
+PING_TIMEOUT = 4.0
 
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 2.0
 
 # Reconnect delays double from BACKOFF_INITIAL up to BACKOFF_MAX seconds. The cap is low
 # because the engine is on the local network and a restarted engine should be picked up
@@ -217,9 +219,9 @@ class EngineConnection:
         """Connect, authenticate, and start the reader and heartbeat tasks."""
         url = self._client.base_url + "/api/ws"
         try:
-            self._ws = await self._client.session.ws_connect(
-                url, heartbeat=WS_HEARTBEAT, timeout=aiohttp.ClientWSTimeout(ws_close=CONNECT_TIMEOUT)
-            )
+            # The session's default timeout is minutes; a stuck handshake must not delay retries.
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                self._ws = await self._client.session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=CONNECT_TIMEOUT))
         except aiohttp.WSServerHandshakeError as err:
             if err.status == 401:
                 raise InvalidAuth("the engine rejected the token") from err
@@ -286,7 +288,11 @@ class EngineConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._ws is not None:
-            await self._ws.close()
+            # A dead link never answers the close frame; cancelling the wait makes aiohttp
+            # drop the connection instead.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await self._ws.close()
 
     async def _read_loop(self) -> None:
         assert self._ws is not None
@@ -327,10 +333,8 @@ class EngineConnection:
                 async with asyncio.timeout(PING_TIMEOUT):
                     await self.request("ping")
             except (ArgusError, TimeoutError) as err:
-                _LOGGER.debug("Heartbeat to %s failed: %s", self._client.base_url, err)
-                self._finish(CannotConnect(f"heartbeat failed: {err}"))
-                if self._ws is not None:
-                    await self._ws.close()
+                _LOGGER.debug("Heartbeat to %s failed: %r", self._client.base_url, err)
+                self._finish(CannotConnect(f"no answer to ping within {PING_TIMEOUT:g} s"))
                 return
 
     def _finish(self, reason: ArgusError) -> None:
@@ -375,8 +379,12 @@ async def run_connection(
             delay = min(delay * 2, BACKOFF_MAX)
             continue
 
-        reason = await _serve(connection, on_connected)
-        on_disconnected(reason)
+        try:
+            reason = await _serve(connection, on_connected)
+            # Report the loss before the (possibly slow) close, so entities turn unavailable at once.
+            on_disconnected(reason)
+        finally:
+            await connection.close()
         if isinstance(reason, InvalidAuth):
             return reason
         delay = BACKOFF_INITIAL
@@ -391,5 +399,3 @@ async def _serve(
         return await connection.wait_closed()
     except ArgusError as err:
         return err
-    finally:
-        await connection.close()
