@@ -4,14 +4,17 @@ Detections are filtered per label (`ObjectFilter` in config.py) before tracking:
 label must be watched, and score, box area, aspect ratio and the camera's masks must
 pass. A track then makes an event only when the median of its recent scores reaches
 the label's threshold, so a single lucky frame never does.
+
+A filter may be given for a label (`car`) or a group (`vehicle`); the label's own filter
+wins, then the first group in the groups' order that contains the label.
 """
 
 from collections.abc import Mapping
 
-from .config import CameraConfig
+from .config import DEFAULT_FILTER, CameraConfig, ObjectFilter
 from .detection import Detection
 from .geometry import bottom_center, box_area, point_in_polygon
-from .labels import expand
+from .labels import expand, groups_of
 from .tracker import Track
 
 
@@ -20,14 +23,25 @@ class ObjectFilters:
 
     def __init__(self, camera: CameraConfig, groups: Mapping[str, frozenset[str]]) -> None:
         self._camera = camera
+        self._groups = groups
         # Labels the camera watches, with group names expanded.
         self.labels = expand(camera.objects, groups)
+        self._rules: dict[str, ObjectFilter] = {}
+
+    def rules_for(self, label: str) -> ObjectFilter:
+        """Return the filter for a label: its own, its group's, or the default."""
+        rules = self._rules.get(label)
+        if rules is None:
+            names = [label, *groups_of(label, self._groups)]
+            rules = next((self._camera.filters[name] for name in names if name in self._camera.filters), DEFAULT_FILTER)
+            self._rules[label] = rules
+        return rules
 
     def accept(self, detection: Detection, frame_size: tuple[int, int]) -> bool:
         """Return True when the detection should be tracked."""
         if detection.label not in self.labels:
             return False
-        rules = self._camera.filter_for(detection.label)
+        rules = self.rules_for(detection.label)
         # Written so that a NaN score fails too.
         if not detection.score >= rules.min_score:
             return False
@@ -58,4 +72,4 @@ class ObjectFilters:
 
     def passes_threshold(self, track: Track) -> bool:
         """Return True when the median of the track's recent scores reaches its label's threshold."""
-        return track.median_score() >= self._camera.filter_for(track.label).threshold
+        return track.median_score() >= self.rules_for(track.label).threshold

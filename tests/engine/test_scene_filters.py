@@ -117,3 +117,14 @@ def test_filter_per_label() -> None:
 
     assert not filters.accept(car, FRAME)
     assert filters.accept(person(0.8), FRAME)
+
+
+def test_group_filter_applies_to_labels() -> None:
+    camera = make_camera(filters={"vehicle": {"min_score": 0.8}, "truck": {"min_score": 0.6}})
+    filters = ObjectFilters(camera, DEFAULT_GROUPS)
+
+    assert filters.rules_for("car").min_score == 0.8
+    assert filters.rules_for("truck").min_score == 0.6
+    assert filters.rules_for("person").min_score == 0.5
+    assert not filters.accept(Detection("car", 2, 0.7, (0.0, 0.0, 200.0, 100.0)), FRAME)
+    assert filters.accept(Detection("truck", 7, 0.7, (0.0, 0.0, 200.0, 100.0)), FRAME)
