@@ -5,8 +5,8 @@ label must be watched, and score, box area, aspect ratio and the camera's masks 
 pass. A track then makes an event only when the median of its recent scores reaches
 the label's threshold, so a single lucky frame never does.
 
-A filter may be given for a label (`car`) or a group (`vehicle`); the label's own filter
-wins, then the first group in the groups' order that contains the label.
+A filter may be given for a label (`car`) or a group (`vehicle`). The label's own filter
+wins, then that of the first group, in the groups' order, that contains the label.
 """
 
 from collections.abc import Mapping
