@@ -1,8 +1,8 @@
 """A real HTTP file server on 127.0.0.1 for model downloads, with scripted faults.
 
-It serves one file at /model.onnx, honours Range requests unless told not to, and can
-cut the connection part way or flip a byte, so tests can check resume and checksum
-handling against real sockets.
+It serves one file at /model.onnx and honours Range requests unless `honour_range` is
+off. It can also cut the connection part way or flip a byte, so tests can check resume
+and checksum handling against real sockets.
 """
 
 import hashlib
@@ -20,7 +20,7 @@ from argus_engine.model_store import REPO_MODEL_DIR
 
 @dataclass
 class ServerState:
-    """What the test server sends, and what it saw."""
+    """The test server's script and the requests it received."""
 
     body: bytes
     # Close the connection after this many body bytes, for this many requests.
@@ -32,7 +32,7 @@ class ServerState:
 
 
 class ModelHandler(BaseHTTPRequestHandler):
-    """Serves one file at /model.onnx with optional Range support and faults."""
+    """Handler for /model.onnx with optional Range support and faults."""
 
     state: ServerState
 
