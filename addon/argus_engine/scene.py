@@ -63,7 +63,8 @@ class CameraScene:
         self._pending: list[ObjectChange] = []
         self._last_time: float | None = None
         self._frame_size: tuple[int, int] | None = None
-        self._warn_unwatched_zone_objects()
+        self._count_keys: dict[str | None, list[str]] = {}
+        self._configure()
 
     @property
     def camera(self) -> CameraConfig:
@@ -130,12 +131,14 @@ class CameraScene:
     def state(self) -> dict[str, Any]:
         """Return the live counts per label and group, for the camera and per zone, as JSON-ready data."""
         objects = self.objects()
+        keys = self._count_keys
         zones: dict[str, Any] = {}
         for zone in self._zones.zones:
             inside = [item for item in objects if zone.id in item.zones]
-            names = zone.objects or self._camera.objects
             zones[zone.id] = {
-                "counts": count_objects(inside, count_keys(names, self._groups), self._groups),
+                # .get because the API may read the state while a config change
+                # from another thread replaces the zones.
+                "counts": count_objects(inside, keys.get(zone.id, ()), self._groups),
                 # The top score, not the latest, because it is the event's score. It also
                 # changes rarely, so a state pushed on change is not pushed every frame.
                 "objects": [
@@ -143,7 +146,7 @@ class CameraScene:
                 ],
             }
         return {
-            "counts": count_objects(objects, count_keys(self._camera.objects, self._groups), self._groups),
+            "counts": count_objects(objects, keys[None], self._groups),
             "zones": zones,
         }
 
@@ -170,9 +173,14 @@ class CameraScene:
             if zone_changes:
                 self._pending.append(self._change("update", track, now, zone_changes))
         self._logger.debug("config applied: %d zones, watching %s", len(camera.zones), sorted(self._filters.labels))
-        self._warn_unwatched_zone_objects()
+        self._configure()
 
-    def _warn_unwatched_zone_objects(self) -> None:
+    def _configure(self) -> None:
+        # Count keys per zone id, and the camera's under None.
+        keys: dict[str | None, list[str]] = {None: count_keys(self._camera.objects, self._groups)}
+        for zone in self._camera.zones:
+            keys[zone.id] = count_keys(zone.objects or self._camera.objects, self._groups)
+        self._count_keys = keys
         # Detections of labels the camera does not watch are dropped before tracking, so
         # a zone can only narrow the camera's objects.
         for zone in self._camera.zones:
