@@ -3,9 +3,9 @@
 Each camera runs in its own daemon thread, so a camera that hangs or fails never delays
 another one. Every blocking FFmpeg call is bounded by PyAV's interrupt callback
 (`av.open(..., timeout=(open, read))`), which makes a stuck open or read return after
-`camera.timeout` seconds. The stall watchdog runs in the same thread, after every packet:
-a stream that keeps sending packets but yields no decoded frame for `camera.timeout`
-seconds is closed and reopened.
+`camera.timeout` seconds. The stall watchdog (see session.py) closes a stream that stays
+open without delivering frames, and the worker reopens it after a capped exponential
+backoff.
 
 NOTE: the watchdog deliberately never closes the container from another thread, because
 an FFmpeg format context is not thread-safe and closing it during a read is a
@@ -20,19 +20,14 @@ from collections.abc import Callable
 import av
 
 from ..config import CameraConfig
-from ..errors import StreamError, StreamTimeoutError
+from ..errors import StreamError
 from ..frames import SampledFrame
 from ..stream_url import redact, validate_url
 from .backoff import Backoff
-from .sampling import FrameSampler, convert
-from .status import CameraStatus, FpsMeter
-
-# A stream that has delivered frames for this long counts as healthy, and the next
-# failure starts the backoff from 1 s again.
-HEALTHY_SECONDS = 5.0
-
-END_OF_STREAM = "end of stream"
-STOPPED = "stopped"
+from .sampling import FrameSampler
+from .session import END_OF_STREAM, STOPPED, ReadContext, StreamSession
+from .status import CameraStatus, SourceStats
+from .timeline import Pacer, Timeline
 
 
 class CameraSource:
@@ -42,6 +37,9 @@ class CameraSource:
     sampled frame and `on_status` each status change. `on_packet` gets every compressed
     video packet before decoding, for the clip buffer. `on_stream` gets the video stream
     on each (re)open, as the template for clip writers.
+
+    A network stream is retried until `stop()`. A file is read once (or, with `loop`,
+    reopened at each end), and its thread exits on the first failure or at the end.
     """
 
     def __init__(
@@ -61,14 +59,9 @@ class CameraSource:
         self.camera = camera
         self._url = validate_url(camera.stream_url)
         self.safe_url = redact(self._url)
-        self.is_file = "://" not in self._url or self._url.startswith("file:")
-        self._input_size = input_size
-        self._motion_height = motion_height
-        self._on_frame = on_frame
+        self.is_file = "://" not in self._url or self._url.lower().startswith("file:")
         self._on_status = on_status
-        self._on_packet = on_packet
         self._on_stream = on_stream
-        self._realtime = realtime
         self._loop = loop
         self.backoff = Backoff(cap=backoff_cap)
         # Child of the package logger, e.g. `argus_engine.source.front_door`.
@@ -78,17 +71,26 @@ class CameraSource:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._state: CameraStatus | None = None
-        self._fps = FpsMeter()
-        self._sampler = FrameSampler(camera.detect_fps)
-        self._counts = {"packets": 0, "frames_decoded": 0, "frames_sampled": 0, "decode_errors": 0, "reconnects": 0}
-
-        # Stream time stays monotonic across reopens: each session's PTS are shifted to
-        # continue after the last frame handed on.
-        self._last_time: float | None = None
-        self._last_frame_monotonic: float | None = None
-        self._session_frames = 0
+        self._stats = SourceStats()
         # Failed attempts since the stream was last online.
         self._failures = 0
+        self._context = ReadContext(
+            camera=camera,
+            safe_url=self.safe_url,
+            is_file=self.is_file,
+            input_size=input_size,
+            motion_height=motion_height,
+            on_frame=on_frame,
+            on_packet=on_packet,
+            on_first_frame=self._went_online,
+            on_healthy=self.backoff.reset,
+            stop=self._stop,
+            stats=self._stats,
+            timeline=Timeline(),
+            sampler=FrameSampler(camera.detect_fps),
+            pacer=Pacer(self._stop) if realtime else None,
+            log=self._log,
+        )
 
     # --- public API --------------------------------------------------------------
 
@@ -116,17 +118,14 @@ class CameraSource:
 
     @property
     def status(self) -> CameraStatus:
-        """Current status with the latest measured fps."""
+        """Current status with the latest frame time and measured fps."""
         with self._lock:
             state = self._state or CameraStatus("connecting")
-        return CameraStatus(state.state, state.reason, state.last_frame_time, self._fps.fps)
+        return CameraStatus(state.state, state.reason, self._stats.last_frame_time, self._stats.fps.fps)
 
     def stats(self) -> dict[str, float]:
         """Counters since start: packets, frames decoded and sampled, decode errors, reconnects, fps."""
-        with self._lock:
-            counts: dict[str, float] = dict(self._counts)
-        counts["fps"] = self._fps.fps
-        return counts
+        return self._stats.snapshot()
 
     # --- worker ------------------------------------------------------------------
 
@@ -134,12 +133,11 @@ class CameraSource:
         self._log.info("starting on %s", self.safe_url)
         self._publish("connecting", None)
         while not self._stop.is_set():
-            self._session_frames = 0
-            reason = self._session()
+            reason, frames = self._session()
             if self._stop.is_set():
                 break
 
-            if self.is_file and reason == END_OF_STREAM and self._loop and self._session_frames:
+            if self.is_file and reason == END_OF_STREAM and self._loop and frames:
                 self._log.debug("end of file, looping")
                 continue
             changed = self._lost(reason)
@@ -150,46 +148,28 @@ class CameraSource:
         self._publish("offline", STOPPED)
         self._log.info("stopped")
 
-    def _retry_wait(self, changed: bool) -> None:
-        """Wait out the next backoff delay; log it at INFO only right after a state or reason change."""
-        delay = self.backoff.next_delay()
-        with self._lock:
-            self._counts["reconnects"] += 1
-            self._failures += 1
-        log = self._log.info if changed else self._log.debug
-        log("retrying in %.1f s (attempt %d)", delay, self._failures)
-        self._stop.wait(delay)
+    def _session(self) -> tuple[str, int]:
+        """Open the stream once and read it until it fails, ends or the source stops.
 
-    def _lost(self, reason: str) -> bool:
-        """Publish offline with `reason`, log it once, and return True when state or reason changed."""
-        previous = self.status
-        self._fps.reset()
-        self._publish("offline", reason)
-        changed = previous.state != "offline" or previous.reason != reason
-        if reason == END_OF_STREAM:
-            self._log.info("%s: end of stream", self.safe_url)
-        elif changed:
-            self._log.warning("lost %s: %s", self.safe_url, reason)
-        else:
-            self._log.debug("still offline: %s", reason)
-        return changed
-
-    def _session(self) -> str:
-        """Open the stream once and read it until it fails, ends or the source stops; return why."""
+        Returns the reason it ended and how many frames it decoded.
+        """
         opened = time.monotonic()
         try:
             container = self._open()
         except (av.FFmpegError, OSError, StreamError) as err:
-            return self._describe("cannot open", err, time.monotonic() - opened)
+            return self._describe("cannot open", err, time.monotonic() - opened), 0
 
+        session = StreamSession(self._context, container.streams.video[0])
         try:
-            return self._read(container)
+            if self._on_stream is not None:
+                self._on_stream(session.video)
+            return session.run(container), session.frames
         except (av.FFmpegError, OSError, StreamError) as err:
-            return self._describe("read failed on", err, None)
+            return self._describe("read failed on", err, time.monotonic() - session.last_frame), session.frames
         except Exception:
             # A bug in a callback must not kill the camera, so it is logged and retried with backoff.
             self._log.exception("unexpected error while reading %s", self.safe_url)
-            return "internal error, see the log"
+            return "internal error, see the log", session.frames
         finally:
             self._close(container)
 
@@ -217,184 +197,66 @@ class CameraSource:
         except (av.FFmpegError, OSError) as err:
             self._log.debug("error while closing %s: %s", self.safe_url, redact(str(err)))
 
-    def _read(self, container: av.container.InputContainer) -> str:
-        video = container.streams.video[0]
-        if self._on_stream is not None:
-            self._on_stream(video)
-        session = _Session(self, video)
-
-        for packet in container.demux(video):
-            if self._stop.is_set():
-                return STOPPED
-            session.handle_packet(packet)
-            session.check_stall()
-        return END_OF_STREAM if self.is_file else "stream ended by the server"
-
-    def _describe(self, action: str, err: Exception, elapsed: float | None) -> str:
+    def _describe(self, action: str, err: Exception, waited: float) -> str:
+        """Return the offline reason for `err`; `waited` is how long the failed call waited for data."""
         # NOTE: FFmpeg's own log line (often more specific, e.g. an RTSP status text) is
         # not captured. PyAV's log forwarding is process-wide and its lines bypass `redact`,
         # so the reason is built from the exception alone.
         if isinstance(err, StreamError):
             return redact(str(err))
         text = getattr(err, "strerror", None) or str(err) or type(err).__name__
-        timed_out = elapsed is not None and elapsed >= self.camera.timeout * 0.9 and not self.is_file
-        if isinstance(err, av.error.ExitError) or timed_out:
+        # FFmpeg reports its own RTSP socket timeout as invalid data or an I/O error, so
+        # PyAV's interrupt (ExitError) and the time waited both count as a timeout.
+        timed_out = not self.is_file and waited >= self.camera.timeout * 0.9
+        if isinstance(err, (av.error.ExitError, TimeoutError)) or timed_out:
             text = f"timed out after {self.camera.timeout:g} s ({text})"
         return redact(f"{action} {self.safe_url}: {text}")
 
-    def _publish(self, state: str, reason: str | None, last_frame_time: float | None = None) -> None:
-        """Record a status and call on_status outside the lock when state or reason changed."""
-        with self._lock:
-            previous = self._state
-            if last_frame_time is None and previous is not None:
-                last_frame_time = previous.last_frame_time
-            self._state = CameraStatus(state, reason, last_frame_time, self._fps.fps)  # type: ignore[arg-type]
-            changed = previous is None or previous.state != state or previous.reason != reason
-            current = self._state
-        if changed:
-            self._on_status(current)
+    # --- status ------------------------------------------------------------------
 
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self._counts[name] += 1
-
-
-class _Session:
-    """Per-open state of the read loop: decoding, timeline, pacing and the stall watchdog."""
-
-    def __init__(self, source: CameraSource, video: av.video.stream.VideoStream) -> None:
-        self.source = source
-        self.video = video
-        self.opened = time.monotonic()
-        self.last_frame = self.opened
-        self.first_time: float | None = None
-        self.offset = 0.0
-        self.online_since: float | None = None
-        self.pace_anchor: tuple[float, float] | None = None
+    def _went_online(self, frame: av.VideoFrame, video: av.video.stream.VideoStream) -> None:
+        was_online = self.status.state == "online"
+        self._publish("online", None)
         rate = video.average_rate or video.guessed_rate
-        self.frame_interval = 1.0 / float(rate) if rate else 0.04
-        # A PTS step larger than this within one session is a discontinuity, not a real gap,
-        # because a real gap that long would have tripped the stall watchdog.
-        self.max_jump = source.camera.timeout + 1.0
-        source._sampler.reset()
-        source._fps.reset()
-
-    def handle_packet(self, packet: av.Packet) -> None:
-        source = self.source
-        if packet.size:
-            source._count("packets")
-            if source._on_packet is not None:
-                source._on_packet(packet)
-        try:
-            frames = packet.decode()
-        except av.InvalidDataError as err:
-            # One damaged packet (lost data on UDP, a cut at reconnect) is normal. A stream
-            # that never decodes again is caught by the stall watchdog.
-            source._count("decode_errors")
-            source._log.debug("failed to decode a packet: %s", redact(str(err)))
-            return
-        for frame in frames:
-            self.handle_frame(frame)
-
-    def check_stall(self) -> None:
-        timeout = self.source.camera.timeout
-        if time.monotonic() - self.last_frame > timeout:
-            raise StreamTimeoutError(f"no frames from {self.source.safe_url} for {timeout:g} s")
-
-    def handle_frame(self, frame: av.VideoFrame) -> None:
-        source = self.source
-        now = time.monotonic()
-        stream_time = self.timeline(frame, now)
-        self.last_frame = now
-        source._last_frame_monotonic = now
-        source._last_time = stream_time
-        source._session_frames += 1
-        source._fps.tick(now)
-        source._count("frames_decoded")
-
-        if self.online_since is None:
-            self.go_online(frame, now)
-        else:
-            source._publish("online", None, time.time())
-            if now - self.online_since >= HEALTHY_SECONDS:
-                source.backoff.reset()
-        if source._realtime:
-            self.pace(stream_time, now)
-
-        if source._sampler.take(stream_time):
-            source._on_frame(self.sample(frame, stream_time))
-
-    def timeline(self, frame: av.VideoFrame, now: float) -> float:
-        """Return the frame's time on the source's timeline, from PTS when the frame has one.
-
-        The first session starts at 0. A reopened stream continues after the last frame:
-        one frame interval later for a looped file, the wall-clock gap later for a camera.
-        """
-        source = self.source
-        pts_time = frame.time if frame.time is not None else now - self.opened
-        if self.first_time is None:
-            self.anchor(pts_time, now)
-            return self.offset
-        stream_time = self.offset + pts_time - self.first_time
-
-        last = source._last_time
-        if last is not None and not last < stream_time <= last + self.max_jump:
-            # PTS went backwards or leapt ahead (a camera clock reset or wrap): continue
-            # the timeline from the last frame instead of following the jump.
-            source._log.debug("timestamp discontinuity at %.3f s after %.3f s", stream_time, last)
-            self.first_time, self.offset = pts_time, last + self.frame_interval
-            stream_time = self.offset
-        return stream_time
-
-    def anchor(self, pts_time: float, now: float) -> None:
-        """Place the session's first frame: at 0 for the very first, else after the last frame handed on."""
-        source = self.source
-        self.first_time = pts_time
-        if source._last_time is None:
-            self.offset = 0.0
-        elif source.is_file or source._last_frame_monotonic is None:
-            self.offset = source._last_time + self.frame_interval
-        else:
-            self.offset = source._last_time + max(self.frame_interval, now - source._last_frame_monotonic)
-
-    def go_online(self, frame: av.VideoFrame, now: float) -> None:
-        source = self.source
-        self.online_since = now
-        codec = self.video.codec_context.name
-        rate = self.video.average_rate or self.video.guessed_rate
-        transport = "" if source.is_file else f" over {source.camera.transport}"
-        # A looped file reopens at every end; only the first open is worth an INFO line.
-        log = source._log.info if source.status.state != "online" else source._log.debug
-        attempts = f" on retry {source._failures}" if source._failures else ""
+        transport = "" if self.is_file else f" over {self.camera.transport}"
+        retries = f" on retry {self._failures}" if self._failures else ""
+        # A looped file reopens at every end, and only the first open is worth an INFO line.
+        log = self._log.debug if was_online else self._log.info
         log(
             "connected to %s: %s %dx%d at %s fps%s%s",
-            source.safe_url, codec, frame.width, frame.height, f"{float(rate):g}" if rate else "unknown", transport, attempts,
+            self.safe_url, video.codec_context.name, frame.width, frame.height,
+            f"{float(rate):g}" if rate else "unknown", transport, retries,
         )
-        source._failures = 0
-        source._publish("online", None, time.time())
+        self._failures = 0
 
-    def pace(self, stream_time: float, now: float) -> None:
-        """Sleep until the frame's time comes round on the wall clock, for files played as live."""
-        if self.pace_anchor is None or stream_time < self.pace_anchor[1]:
-            self.pace_anchor = (now, stream_time)
-        wall_start, time_start = self.pace_anchor
-        delay = wall_start + (stream_time - time_start) - now
-        if delay < -1.0:
-            # Far behind (a slow machine): start pacing again from here instead of bursting.
-            self.pace_anchor = (now, stream_time)
-        elif delay > 0:
-            self.source._stop.wait(delay)
+    def _lost(self, reason: str) -> bool:
+        """Publish offline with `reason`, log it once, and return True when state or reason changed."""
+        previous = self.status
+        self._stats.fps.reset()
+        self._publish("offline", reason)
+        changed = previous.state != "offline" or previous.reason != reason
+        if reason == END_OF_STREAM:
+            self._log.info("%s: end of stream", self.safe_url)
+        elif changed:
+            self._log.warning("lost %s: %s", self.safe_url, reason)
+        else:
+            self._log.debug("still offline: %s", reason)
+        return changed
 
-    def sample(self, frame: av.VideoFrame, stream_time: float) -> SampledFrame:
-        source = self.source
-        with source._lock:
-            index = source._counts["frames_sampled"]
-            source._counts["frames_sampled"] += 1
-        return convert(
-            frame,
-            camera_id=source.camera.id,
-            index=index,
-            time_seconds=stream_time,
-            input_size=source._input_size,
-            motion_height=source._motion_height,
-        )
+    def _retry_wait(self, changed: bool) -> None:
+        """Wait out the next backoff delay; log it at INFO only right after a state or reason change."""
+        delay = self.backoff.next_delay()
+        self._stats.add("reconnects")
+        self._failures += 1
+        log = self._log.info if changed else self._log.debug
+        log("retrying in %.1f s (attempt %d)", delay, self._failures)
+        self._stop.wait(delay)
+
+    def _publish(self, state: str, reason: str | None) -> None:
+        """Record a state and call on_status, outside the lock, when state or reason changed."""
+        with self._lock:
+            previous = self._state
+            self._state = CameraStatus(state, reason)  # type: ignore[arg-type]
+            changed = previous is None or previous.state != state or previous.reason != reason
+        if changed:
+            self._on_status(self.status)

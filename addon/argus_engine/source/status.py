@@ -1,5 +1,6 @@
-"""Camera status as the source reports it: connection state, failure reason and frame rate."""
+"""Camera status as the source reports it, and the counters behind `CameraSource.stats`."""
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,3 +55,36 @@ class FpsMeter:
         self._window_start = time.monotonic()
         self._count = 0
         self.fps = 0.0
+
+
+class SourceStats:
+    """Thread-safe counters of one source, written by its thread and read by anyone."""
+
+    NAMES = ("packets", "frames_decoded", "frames_sampled", "decode_errors", "reconnects")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(self.NAMES, 0)
+        self.fps = FpsMeter()
+        # Wall clock (epoch seconds) of the last decoded frame.
+        self.last_frame_time: float | None = None
+
+    def add(self, name: str) -> int:
+        """Increment one counter and return its value before the increment."""
+        with self._lock:
+            value = self._counts[name]
+            self._counts[name] = value + 1
+        return value
+
+    def frame_decoded(self, now: float) -> None:
+        """Count a decoded frame at monotonic time `now`."""
+        self.add("frames_decoded")
+        self.fps.tick(now)
+        self.last_frame_time = time.time()
+
+    def snapshot(self) -> dict[str, float]:
+        """Return every counter and the measured fps."""
+        with self._lock:
+            values: dict[str, float] = dict(self._counts)
+        values["fps"] = self.fps.fps
+        return values
