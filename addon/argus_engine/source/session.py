@@ -26,7 +26,7 @@ HEALTHY_SECONDS = 5.0
 
 @dataclass(frozen=True, slots=True)
 class ReadContext:
-    """What every session of one source shares: settings, callbacks and long-lived state."""
+    """Settings, callbacks and long-lived state shared by every session of one source."""
 
     camera: CameraConfig
     safe_url: str

@@ -12,7 +12,7 @@ State = Literal["connecting", "online", "offline"]
 class CameraStatus:
     """Connection state of one camera.
 
-    `reason` is set while offline and is already redacted, so it never contains a password.
+    The `reason` is set while offline and is already redacted, so it never contains a password.
     """
 
     state: State

@@ -22,8 +22,8 @@ class Timeline:
     def begin_session(self, *, frame_interval: float, max_jump: float) -> None:
         """Start a new open of the stream, whose PTS may start anywhere.
 
-        `max_jump` is the largest PTS step that counts as a real gap; anything larger is a
-        discontinuity and the timeline continues one frame interval after the last frame.
+        `max_jump` is the largest PTS step that counts as a real gap. A larger step is a
+        discontinuity, so the timeline continues one frame interval after the last frame.
         """
         self._first_pts = None
         self._frame_interval = frame_interval
