@@ -238,3 +238,23 @@ def test_begin_without_stream(tmp_path: Path) -> None:
     clips = ClipRecorder("front", RecordConfig())
 
     assert not clips.begin("ev_1", tmp_path / "clip.mp4", None, 0.0, Done())
+
+
+def test_unwritable_clip_reports_failure(recorders: list[ClipRecorder], tmp_path: Path) -> None:
+    # A file where the clip's folder should be makes opening the output fail.
+    (tmp_path / "blocked").write_bytes(b"")
+    clips = ClipRecorder("front", RecordConfig(pre_roll=1.0, post_roll=0.5))
+    recorders.append(clips)
+    done = Done()
+    for index, (stream, step) in enumerate(bikes_steps()):
+        if index == 0:
+            clips.on_stream(stream)
+        clips.on_packet(step.packet)
+        if index == 60:
+            assert clips.begin("ev_1", tmp_path / "blocked" / "clip.mp4", step.packet.pts, 0.0, done)
+        if index == 90:
+            clips.end("ev_1", step.packet.pts, 0.0)
+
+    assert done.event.wait(30)
+    assert done.paths == {"ev_1": None}
+    assert (tmp_path / "blocked").read_bytes() == b""

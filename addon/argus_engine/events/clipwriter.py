@@ -120,21 +120,29 @@ class ClipWriter:
         return self._outputs[job]
 
     def _finish(self, job: ClipJob) -> None:
-        output = self._outputs.pop(job, None)
-        result: Path | None = None
-        if output is not None:
-            try:
-                output[0].close()
-                if not job.failed and job.packets:
-                    os.replace(_part_path(job.path), job.path)
-                    result = job.path
-            except (av.FFmpegError, ValueError, OSError) as err:
-                _LOGGER.error("Clip of event %s could not be finished: %s", job.event_id, err)
-        _part_path(job.path).unlink(missing_ok=True)
+        result = self._close_output(job)
         try:
             job.on_done(job.event_id, result)
         except Exception:
             _LOGGER.exception("Handling the finished clip of event %s failed", job.event_id)
+
+    def _close_output(self, job: ClipJob) -> Path | None:
+        """Close the clip's file and move it to its final name; None when there is no clip."""
+        output = self._outputs.pop(job, None)
+        part = _part_path(job.path)
+        try:
+            if output is not None:
+                output[0].close()
+                if not job.failed and job.packets:
+                    os.replace(part, job.path)
+                    return job.path
+        except (av.FFmpegError, ValueError, OSError) as err:
+            _LOGGER.error("Clip of event %s could not be finished: %s", job.event_id, err)
+        try:
+            part.unlink(missing_ok=True)
+        except OSError as err:
+            _LOGGER.warning("Could not remove the unfinished clip %s: %s", part, err)
+        return None
 
 
 def _part_path(path: Path) -> Path:

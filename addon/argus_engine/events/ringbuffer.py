@@ -39,6 +39,9 @@ class Timeline:
     most MAX_STEP_SECONDS; otherwise the packet's duration is used, or else the
     stream's frame interval. The composition offset (PTS - DTS, non-zero with
     B-frames) is kept when it is in the same range, and dropped otherwise.
+
+    NOTE: packets without a DTS (the first few of an RTSP session with B-frames) are
+    placed in arrival order, so those first frames may play out of order in a clip.
     """
 
     def __init__(self, time_base: Fraction, frame_rate: Fraction | None) -> None:
