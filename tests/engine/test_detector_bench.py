@@ -15,9 +15,10 @@ def test_bench_prints_every_mode(tmp_path, capsys):
     table = capsys.readouterr().out
     assert exit_code == 0
     assert "clip bikes.mp4 640x272" in table
-    for mode in ("raw session.run", "engine detect", "pipeline decode+resize+detect"):
+    for mode in ("raw session.run", "engine detect, direct", "engine detect, queued", "pipeline decode+resize+detect"):
         assert re.search(rf"^{re.escape(mode)}\s+6\s", table, re.MULTILINE), table
-    assert re.search(r"^engine/raw throughput: \d+\.\d\dx", table, re.MULTILINE)
+    assert re.search(r"^engine detect, direct / raw throughput: \d+\.\d\dx", table, re.MULTILINE)
+    assert re.search(r"^engine detect, queued / raw throughput: \d+\.\d\dx", table, re.MULTILINE)
     assert re.search(r"^peak RSS: \d+ MiB", table, re.MULTILINE)
 
 

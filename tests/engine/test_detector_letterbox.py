@@ -5,7 +5,7 @@ import pytest
 
 from argus_engine.detector.letterbox import PAD_VALUE, boxes_to_frame, letterbox_for, pad_to_input
 from argus_engine.detector.model import load_model
-from argus_engine.detector.preprocess import resize_rgb, to_tensor
+from argus_engine.detector.preprocess import TensorBuffer, resize_rgb, to_tensor
 from argus_engine.detector.service import Detector
 from tests.helpers.models import build_constant_model, end2end_output
 
@@ -103,3 +103,17 @@ def test_boxes_to_frame_clips():
     mapped = boxes_to_frame(boxes, letterbox, 1920, 1080)
 
     assert mapped.tolist() == [[0.0, 0.0, 1920.0, 1080.0]]
+
+
+def test_tensor_buffer_equals_to_tensor():
+    buffer = TensorBuffer()
+    rng = np.random.default_rng(7)
+
+    # Alternating frame sizes, as when cameras of different sizes share one detector.
+    for frame in [(1920, 1080), (810, 1080), (1920, 1080), (640, 272)]:
+        letterbox = letterbox_for(*frame, 640, 640)
+        resized = rng.integers(0, 256, (letterbox.resized_height, letterbox.resized_width, 3), dtype=np.uint8)
+
+        filled = buffer.fill(resized, letterbox)
+
+        np.testing.assert_array_equal(filled, to_tensor(resized, letterbox))

@@ -21,7 +21,7 @@ from ..errors import ArgusError
 from .decode import decode
 from .letterbox import Letterbox, letterbox_for
 from .model import OnnxModel
-from .preprocess import resize_rgb, to_tensor
+from .preprocess import TensorBuffer, resize_rgb
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ class Detector:
         self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=queue_size)
         self._queue_size = queue_size
         self._thread: threading.Thread | None = None
-        # Serialises direct calls (no worker) and guards the statistics.
+        # Reused for every frame, so guarded by `_run_lock`.
+        self._input = TensorBuffer(model.input_dtype)
+        # Serialises runs: direct calls and the worker's.
         self._run_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._latencies_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)
@@ -195,13 +197,14 @@ class Detector:
                 return
             assert isinstance(job, _Job)
             if not job.cancelled:
-                self._process(job)
+                with self._run_lock:
+                    self._process(job)
 
     def _process(self, job: _Job) -> None:
         """Run pre + model + post for one frame, storing the result or the error on the job."""
         started = time.perf_counter()
         try:
-            tensor = to_tensor(job.rgb, job.letterbox, self.model.input_dtype)
+            tensor = self._input.fill(job.rgb, job.letterbox)
             output = self.model.run(tensor)
             decoded = decode(
                 output,
