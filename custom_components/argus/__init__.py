@@ -10,6 +10,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .client import ArgusClient, CannotConnect, InvalidAuth, UnsupportedProtocol
+from .cloud_services import async_register_cloud_services
+from .cloud_setup import async_setup_cloud
 from .const import DOMAIN
 from .coordinator import ArgusConfigEntry, ArgusCoordinator, ArgusRuntimeData
 from .services import async_register_services
@@ -32,6 +34,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the HTTP views and services, which serve every entry."""
     register_views(hass)
     async_register_services(hass)
+    async_register_cloud_services(hass)
     return True
 
 
@@ -53,6 +56,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArgusConfigEntry) -> boo
     await coordinator.async_start()
     entry.runtime_data = ArgusRuntimeData(client=client, coordinator=coordinator, subentries=dict(entry.subentries))
     entry.async_on_unload(coordinator.async_stop)
+    entry.runtime_data.cloud = await async_setup_cloud(hass, entry)
     _register_engine_device(hass, entry, coordinator)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

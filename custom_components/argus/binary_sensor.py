@@ -14,6 +14,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from .cloud_entities import cloud_binary_sensors
 from .const import DEFAULT_GROUPS
 from .coordinator import ArgusConfigEntry
 from .entity import ArgusEntity, ArgusEntityDescription, Scope, Subject, add_entities, build_entities
@@ -93,6 +94,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArgusConfigEntry, async_
     coordinator = entry.runtime_data.coordinator
     descriptions = CAMERA_BINARY_SENSORS + occupancy_descriptions(coordinator.info.groups or DEFAULT_GROUPS)
     add_entities(entry, async_add_entities, build_entities(coordinator, descriptions, ArgusBinarySensor))
+    add_entities(entry, async_add_entities, cloud_binary_sensors(entry))
 
 
 class ArgusBinarySensor(ArgusEntity, BinarySensorEntity):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -67,7 +68,7 @@ async def async_setup_cloud(hass: HomeAssistant, entry: ArgusConfigEntry) -> Clo
         async_get_clientsession(hass),
         glue.callbacks(),
         time_zone=dt_util.get_default_time_zone(),
-        storage_dir=hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.outbox"),
+        storage_dir=Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.outbox")),
     )
     glue.manager = manager
     entry.async_on_unload(async_dispatcher_connect(hass, signal_event(entry.entry_id), glue.handle_event))

@@ -22,7 +22,6 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
-    OptionsFlow,
 )
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import callback
@@ -31,6 +30,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from .camera_flow import CameraSubentryFlow
+from .cloud_flow import CONF_CONFIGURE_CLOUD, CloudOptionsMixin
 from .client import ArgusClient, ArgusError, CannotConnect, EngineInfo, InvalidAuth, UnsupportedProtocol
 from .const import CONF_ANNOTATE_STILLS, DEFAULT_PORT, DOMAIN, SUBENTRY_CAMERA, SUBENTRY_ZONE
 from .zone_flow import ZoneSubentryFlow
@@ -150,18 +150,22 @@ class ArgusConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class ArgusOptionsFlow(OptionsFlow):
-    """Integration-wide options."""
+class ArgusOptionsFlow(CloudOptionsMixin):
+    """Integration-wide options; the cloud steps come from `CloudOptionsMixin`."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose whether camera stills show the engine's boxes and zones."""
         if user_input is not None:
+            if user_input.pop(CONF_CONFIGURE_CLOUD, False):
+                self.start_cloud(user_input)
+                return await self.async_step_cloud()
             return self.async_create_entry(data={**self.config_entry.options, **user_input})
         schema = vol.Schema(
             {
                 vol.Required(
                     CONF_ANNOTATE_STILLS, default=self.config_entry.options.get(CONF_ANNOTATE_STILLS, True)
                 ): bool,
+                vol.Optional(CONF_CONFIGURE_CLOUD, default=False): bool,
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

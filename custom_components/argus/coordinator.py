@@ -31,6 +31,7 @@ from .client import (
     InvalidAuth,
     run_connection,
 )
+from .cloud import CloudManager
 from .const import DOMAIN, SNAPSHOT_TIMEOUT, UNREACHABLE_REPAIR_DELAY
 from .events import fire_bus_event, signal_event
 from .state import CameraInfo, CameraState, EngineState, EngineStats, EventMessage
@@ -54,6 +55,8 @@ class ArgusRuntimeData:
     subentries: dict[str, ConfigSubentry] = field(default_factory=dict)
     # Zone preview JPEGs by random id, with their expiry as a loop timestamp.
     previews: dict[str, tuple[bytes, float]] = field(default_factory=dict)
+    # Optional cloud features; None unless the user enabled them (see cloud_setup.py).
+    cloud: CloudManager | None = None
 
 
 class ArgusCoordinator(DataUpdateCoordinator[EngineState]):

@@ -9,10 +9,11 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
+from .cloud.settings import SECRET_KEYS as CLOUD_SECRET_KEYS
 from .coordinator import ArgusConfigEntry
 from .util import redact_urls
 
-TO_REDACT = {CONF_TOKEN, "password", "username"}
+TO_REDACT = {CONF_TOKEN, "password", "username", *CLOUD_SECRET_KEYS}
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ArgusConfigEntry) -> dict[str, Any]:
@@ -28,6 +29,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ArgusCo
         "cursor": coordinator.cursor,
         "hello": dict(coordinator.info.raw),
         "state": asdict(coordinator.data),
+        "cloud": entry.runtime_data.cloud.diagnostics() if entry.runtime_data.cloud else None,
     }
     # Key redaction misses credentials inside URLs (rtsp://user:pass@host), so every
     # string also goes through URL redaction.

@@ -15,6 +15,7 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfInformation, U
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from .cloud_entities import cloud_sensors
 from .const import DEFAULT_GROUPS
 from .coordinator import ArgusConfigEntry
 from .entity import ArgusEntity, ArgusEntityDescription, Scope, Subject, add_entities, build_entities
@@ -132,6 +133,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArgusConfigEntry, async_
     coordinator = entry.runtime_data.coordinator
     descriptions = count_descriptions(coordinator.info.groups or DEFAULT_GROUPS) + DIAGNOSTIC_SENSORS
     add_entities(entry, async_add_entities, build_entities(coordinator, descriptions, ArgusSensor))
+    add_entities(entry, async_add_entities, cloud_sensors(entry))
 
 
 class ArgusSensor(ArgusEntity, SensorEntity):

@@ -131,11 +131,29 @@ class CloudManager:
         kind = str(data.get("type", "update"))
         self._remember(view)
         self.occupancy.update(view, kind)
+        self._adopt_stored_verdict(view, data["event"].get("verification"))
         self.policy.note_stationary(view)
         task = self._maybe_verify(view) if kind != "end" else None
         self._maybe_alert(view, data.get("zone_changes") or ())
         self._notify_update()
         return task
+
+    def _adopt_stored_verdict(self, view: EventView, stored: Any) -> None:
+        # An event verified before a restart comes back with its verdict: never send it again.
+        if not isinstance(stored, Mapping) or not stored.get("verdict") or view.event_id in self._pending:
+            return
+        self.policy.claim(view)
+        self.occupancy.set_verdict(view.event_id, str(stored["verdict"]))
+        if view.event_id not in self._results:
+            self._results[view.event_id] = Verification(
+                event_id=view.event_id,
+                camera=view.camera,
+                label=view.label,
+                verdict=str(stored["verdict"]),
+                description=str(stored.get("description") or ""),
+                model=str(stored.get("model") or ""),
+                time=float(stored.get("verified_at") or 0.0),
+            )
 
     def _maybe_verify(self, view: EventView) -> asyncio.Task[Verification] | None:
         reason = self.policy.skip_reason(self.settings, view)
