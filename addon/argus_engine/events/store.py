@@ -22,46 +22,11 @@ from typing import Any
 
 from .model import REASON_RESTART, REASON_VERIFICATION, Event
 from .retention import delete_media_files, expired_event_ids
+from .schema import prepare
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 MAX_PAGE = 1000
-
-_SCHEMA = """
-CREATE TABLE events (
-    id TEXT PRIMARY KEY,
-    camera TEXT NOT NULL,
-    label TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    zones TEXT NOT NULL,
-    start REAL NOT NULL,
-    "end" REAL,
-    stream_start REAL NOT NULL,
-    stream_end REAL,
-    top_score REAL NOT NULL,
-    score REAL NOT NULL,
-    stationary INTEGER NOT NULL,
-    snapshot_path TEXT,
-    crop_path TEXT,
-    clip_path TEXT,
-    verdict TEXT,
-    verification_description TEXT,
-    verified_at REAL,
-    verification_model TEXT
-);
-CREATE INDEX events_start ON events (start);
-CREATE INDEX events_camera_start ON events (camera, start);
-CREATE INDEX events_label_start ON events (label, start);
-CREATE TABLE messages (
-    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
-    time REAL NOT NULL,
-    camera TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE INDEX messages_event ON messages (event_id);
-"""
 
 _COLUMNS = tuple(Event.__slots__)
 _JSON_COLUMNS = ("groups", "zones")
@@ -83,25 +48,10 @@ class EventStore:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         try:
-            self._prepare()
+            prepare(self._db, self.path)
         except sqlite3.DatabaseError as err:
             self._db.close()
             raise sqlite3.DatabaseError(f"event database {self.path} cannot be opened: {err}") from err
-
-    def _prepare(self) -> None:
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a crash of the process; only a power cut can
-        # lose the last commits.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            self._db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
-            _LOGGER.info("Created event database %s (schema %d)", self.path, SCHEMA_VERSION)
-        elif version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this engine supports ({SCHEMA_VERSION}); upgrade the engine"
-            )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
