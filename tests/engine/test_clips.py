@@ -141,9 +141,9 @@ def test_ring_buffer_rejects_negative_seconds() -> None:
 @pytest.fixture
 def recorders():
     """ClipRecorders made by a test, closed at teardown so no writer thread outlives it."""
-    made: list[ClipRecorder] = []
-    yield made
-    for clips in made:
+    created: list[ClipRecorder] = []
+    yield created
+    for clips in created:
         clips.close()
         clips.wait(30)
 
