@@ -204,7 +204,7 @@ class EventRecorder:
         crop = self._media_file(event, "crop.jpg")
         try:
             write_snapshot(picture.rgb(), obj.box, obj.label, obj.score, self._media_dir / snapshot, self._media_dir / crop)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, av.FFmpegError) as err:
             self._logger.error("Snapshot of event %s could not be written: %s", event.id, err)
             return False
         event.snapshot_path = snapshot
