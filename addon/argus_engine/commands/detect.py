@@ -34,7 +34,7 @@ from ..stream_url import redact, validate_url
 _LOGGER = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
-# FFmpeg's tty and bintext demuxers render any text file as "video"; that is never a camera.
+# FFmpeg's tty and bintext demuxers render any text file as "video", which is never a camera picture.
 TEXT_ART_CODECS = frozenset({"ansi", "bintext", "xbin", "idf"})
 # Seconds to wait for a stream to open and for each read.
 STREAM_TIMEOUT = 10.0
@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Detect objects in the source and print them; returns 0."""
+    """Detect objects in the source, print them as JSON lines and return exit code 0."""
     _check_options(args)
     source = args.source
     is_image = "://" not in source and Path(source).suffix.lower() in IMAGE_SUFFIXES
@@ -121,7 +121,7 @@ def read_image(path: str) -> np.ndarray:
 
 
 def open_video(source: str) -> av.container.InputContainer:
-    """Open a video file or stream URL with PyAV; raise InputError or StreamError with the reason."""
+    """Open a video file or stream URL with PyAV, raising InputError or StreamError with the reason."""
     is_url = "://" in source
     validate_url(source)
     if not is_url and not Path(source).is_file():
@@ -141,7 +141,7 @@ def open_video(source: str) -> av.container.InputContainer:
     codec = container.streams.video[0].codec_context.name
     if codec in TEXT_ART_CODECS:
         container.close()
-        raise InputError(f"cannot read {redact(source)} as a video: FFmpeg sees only text ({codec})")
+        raise InputError(f"cannot read {redact(source)} as a video: FFmpeg decodes it as text art ({codec})")
     return container
 
 
@@ -196,7 +196,7 @@ def _detect_video(detector: Detector, container: av.container.InputContainer, so
 def _sampled_frames(container: av.container.InputContainer, source: str, fps: float | None) -> Iterator[tuple[av.VideoFrame, float]]:
     """Yield (frame, seconds) for the frames to detect, at most `fps` per second of video time."""
     stream = container.streams.video[0]
-    # Let FFmpeg decode with its own threads, as the camera source does.
+    # Let FFmpeg pick frame or slice threading for decoding.
     stream.thread_type = "AUTO"
     rate = float(stream.average_rate or 25)
     next_time = float("-inf")
