@@ -18,7 +18,7 @@ from tests.helpers.models import real_model, reference_detections, shared_media
 
 pytestmark = pytest.mark.model
 
-MODELS = ["yolo26n-640.onnx", "yolo26n-640-classic.onnx", "yolo26n-320.onnx"]
+MODELS = ["yolo26n-640.onnx", "yolo26n-640-classic.onnx", "yolo26n-320.onnx", "yolo26n-640-int8-qdq.onnx"]
 IMAGES = ["bus.jpg", "zidane.jpg"]
 MATCH_IOU = 0.9
 
