@@ -201,3 +201,11 @@ def test_boxes_clipped_to_frame(tmp_path):
     (detection,) = detector.detect_image(BLANK)
 
     assert detection.box == (0.0, 0.0, 640.0, 640.0)
+
+
+def test_nms_stops_at_max_keep():
+    boxes = np.array([[i * 20, 0, i * 20 + 10, 10] for i in range(10)], dtype=np.float64)
+    scores = np.linspace(0.9, 0.1, 10)
+
+    assert nms(boxes, scores, 0.7, max_keep=3).tolist() == [0, 1, 2]
+    assert nms(boxes, scores, 0.7).tolist() == list(range(10))

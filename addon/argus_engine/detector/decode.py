@@ -62,7 +62,9 @@ def decode(
         # [1, 4 + C, N] → one row per anchor: cx, cy, w, h, C class scores.
         rows, nonfinite = _finite_rows(np.asarray(output)[0].T)
         candidates = _classic_candidates(rows, names, requested_labels, min_score)
-        keep = class_aware_nms(candidates.boxes, candidates.scores, candidates.class_ids, iou_threshold)
+        keep = class_aware_nms(
+            candidates.boxes, candidates.scores, candidates.class_ids, iou_threshold, max_keep=max_detections
+        )
         candidates = _select(candidates, keep)
     else:
         raise ValueError(f"unknown output kind {output_kind!r}")
@@ -129,7 +131,9 @@ def _select(candidates: _Candidates, index: np.ndarray) -> _Candidates:
     )
 
 
-def class_aware_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float) -> np.ndarray:
+def class_aware_nms(
+    boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float, *, max_keep: int | None = None
+) -> np.ndarray:
     """Return indexes of the boxes kept by greedy NMS run separately per class, best first."""
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -137,20 +141,22 @@ def class_aware_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray
     # Coordinates lie in [-m, m], so a shift of more than 2m keeps the regions apart.
     span = 2.0 * float(np.abs(boxes).max()) + 1.0
     shifted = boxes + (class_ids.astype(np.float64) * span)[:, None]
-    return nms(shifted, scores, iou_threshold)
+    return nms(shifted, scores, iou_threshold, max_keep=max_keep)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Return indexes of the boxes kept by greedy NMS, best first.
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, *, max_keep: int | None = None) -> np.ndarray:
+    """Return indexes of the boxes kept by greedy NMS, best first, at most `max_keep` of them.
 
     A box is suppressed when its IoU with a better-scoring kept box exceeds the threshold.
+    Stopping at `max_keep` gives the same result as taking the top k afterwards, because
+    boxes are kept in score order.
     """
     x1, y1, x2, y2 = (boxes[:, i].astype(np.float64) for i in range(4))
     areas = (x2 - x1).clip(0) * (y2 - y1).clip(0)
     order = np.argsort(-scores, kind="stable")
     keep: list[int] = []
 
-    while order.size:
+    while order.size and (max_keep is None or len(keep) < max_keep):
         best, rest = order[0], order[1:]
         keep.append(int(best))
         width = (np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest])).clip(0)
