@@ -41,6 +41,13 @@ def test_looped_copy_lasts_and_is_cached(tmp_path) -> None:
     assert not list(tmp_path.glob("*.partial.mp4"))
 
 
+def test_looped_copy_without_ffmpeg(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(rtsp_server_module.shutil, "which", lambda name: None)
+
+    assert looped_copy(bikes_path(), 35.0, tmp_path) == bikes_path()
+    assert not list(tmp_path.iterdir())
+
+
 def test_start_rejects_bad_mount_name() -> None:
     with pytest.raises(ValueError, match="invalid RTSP mount name 'a/b'"):
         start_rtsp_server({"a/b": bikes_path()}, 1)
