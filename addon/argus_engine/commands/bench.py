@@ -20,6 +20,8 @@ Peak RSS is the process's maximum resident set size over the whole run.
 
 import argparse
 import logging
+import os
+import platform
 import resource
 import statistics
 import time
@@ -29,7 +31,9 @@ from pathlib import Path
 
 import av
 import numpy as np
+import onnxruntime as ort
 
+from ..detector.cpu import available_cpus
 from ..detector.letterbox import Letterbox, letterbox_for
 from ..detector.model import OnnxModel, load_model
 from ..detector.preprocess import to_tensor
@@ -227,12 +231,33 @@ def _resize(frame: av.VideoFrame, letterbox: Letterbox) -> np.ndarray:
     ).to_ndarray()
 
 
+def _host_line() -> str:
+    """Describe what the figures were measured on, since they depend on the CPU and its load."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"host: {_cpu_model()}, {available_cpus()} CPUs usable, "
+        f"load average {load:.1f}; onnxruntime {ort.__version__}, PyAV {av.__version__}"
+    )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def format_table(model: OnnxModel, clip: Clip, results: list[ModeResult]) -> str:
     """Format the results as a plain-text table with the engine/raw ratio and peak RSS."""
     width, height = clip.frame_size
     lines = [
         f"model {model.name} ({model.output_kind}, input {model.input_size[0]}x{model.input_size[1]}, "
         f"{model.threads} threads); clip {clip.path.name} {width}x{height}",
+        _host_line(),
         f"{'mode':<32}{'frames':>7}{'mean ms':>10}{'p50 ms':>9}{'fps':>8}{'CPU ms/frame':>14}{'frames/CPU-s':>14}",
     ]
     for result in results:
