@@ -8,7 +8,7 @@ import pytest
 
 from argus_engine.detector.letterbox import letterbox_for
 from argus_engine.detector.model import load_model
-from argus_engine.detector.service import Detector, DetectorBusyError
+from argus_engine.detector.service import Detector, DetectorBusyError, DetectorStoppedError
 from argus_engine.errors import ArgusError
 from tests.helpers.models import build_constant_model, end2end_output
 
@@ -121,4 +121,41 @@ def test_stop_then_direct(model):
 
     assert len(_detect(detector)) == 2
     assert detector.stats()["runs"] == 2
+    assert not any(thread.name == "argus-detector" for thread in threading.enumerate())
+
+
+def test_stop_fails_queued_frames(model):
+    release = threading.Event()
+    entered = threading.Event()
+    real_run = model.run
+
+    def slow_run(tensor):
+        entered.set()
+        release.wait(30)
+        return real_run(tensor)
+
+    model.run = slow_run
+    detector = Detector(model, queue_size=1)
+    detector.start()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        running = pool.submit(_detect, detector, timeout=60)
+        assert entered.wait(30)
+        queued = pool.submit(_detect, detector, timeout=60)
+        for _ in range(3000):
+            if detector.stats()["queue_depth"] == 1:
+                break
+            threading.Event().wait(0.01)
+
+        detector.stop(timeout=0.2)
+        with pytest.raises(DetectorStoppedError):
+            queued.result(30)
+
+        release.set()
+        assert len(running.result(30)) == 2
+
+    # The worker leaves once its last frame is done, so no thread is left behind.
+    for _ in range(3000):
+        if not any(thread.name == "argus-detector" for thread in threading.enumerate()):
+            break
+        threading.Event().wait(0.01)
     assert not any(thread.name == "argus-detector" for thread in threading.enumerate())

@@ -102,6 +102,10 @@ class Detector:
         thread.join(timeout)
         self._thread = None
         self._fail_pending()
+        if thread.is_alive():
+            # Draining removed any stop marker, so queue one for when the current run ends.
+            self._queue.put_nowait(_STOP)
+            _LOGGER.warning("Detector worker still running a frame after %.1f s; it exits when that frame is done", timeout)
         _LOGGER.info("Detector stopped after %d runs", self._runs)
 
     def detect(
