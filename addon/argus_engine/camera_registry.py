@@ -7,12 +7,13 @@ Changes are serialised by one lock, so two clients cannot interleave half-applie
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from .config import CameraConfig, ZoneConfig, parse_camera, parse_zone, with_zones
 from .errors import ArgusError, ConfigError
+from .live_state import count_keys
 from .persist import PersistedCameras, save_cameras
 from .stream_url import REDACTED, redact
 
@@ -281,13 +282,16 @@ def _frame_size(status: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
-def stopped_state(camera: CameraConfig, *, detect_enabled: bool) -> dict[str, Any]:
-    """The live state of a camera without a running worker."""
+def stopped_state(camera: CameraConfig, *, detect_enabled: bool, groups: Mapping[str, frozenset[str]]) -> dict[str, Any]:
+    """Return the live state of a camera without a running worker: every count at 0."""
     return {
         "status": "disabled" if not camera.enabled else "stopped",
         "motion": False,
         "detect_enabled": detect_enabled,
-        "counts": {},
-        "zones": {zone.id: {"counts": {}, "objects": []} for zone in camera.zones},
+        "counts": dict.fromkeys(count_keys(camera.objects, groups), 0),
+        "zones": {
+            zone.id: {"counts": dict.fromkeys(count_keys(zone.objects or camera.objects, groups), 0), "objects": []}
+            for zone in camera.zones
+        },
     }
 

@@ -196,6 +196,9 @@ class Engine:
         ones up to the returned cursor are the caller's to replay.
         """
         async with self._journal_lock:
+            # Catch up first, so the cursor covers everything journalled so far even if
+            # its publish has not reached the loop yet.
+            await self._broadcast_journal()
             self.hub.add(subscriber)
             return self._cursor, self.snapshot()
 
@@ -207,7 +210,7 @@ class Engine:
             if state is None:
                 worker = self.cameras.worker(camera.id)
                 detect = self.cameras.detection_enabled(camera.id)
-                state = worker.state() if worker is not None else stopped_state(camera, detect_enabled=detect)
+                state = worker.state() if worker is not None else stopped_state(camera, detect_enabled=detect, groups=self.config.groups)
             cameras[camera.id] = state
         return {"cameras": cameras}
 
@@ -263,11 +266,15 @@ class Engine:
         self._last_stats = stats
         return stats
 
+    async def broadcast_stats(self) -> None:
+        """Collect the figures and push them to every subscriber."""
+        stats = await asyncio.to_thread(self.collect_stats)
+        self.hub.broadcast({"type": "stats", "data": stats})
+
     async def _stats_loop(self) -> None:
         while True:
             await asyncio.sleep(self._stats_interval)
-            stats = await asyncio.to_thread(self.collect_stats)
-            self.hub.broadcast({"type": "stats", "data": stats})
+            await self.broadcast_stats()
 
     async def _retention_loop(self) -> None:
         while True:

@@ -2,13 +2,11 @@
 
 import io
 import time
-from pathlib import Path
-
 import pytest
 from PIL import Image
 
 from argus_engine.events.model import Event
-from tests.helpers.engine_api import AUTH
+from tests.helpers.engine_api import AUTH, stored_event
 
 PROTECTED = [
     "/api/stats",
@@ -23,22 +21,6 @@ PROTECTED = [
     "/api/nowhere",
 ]
 WRONG_HEADERS = [None, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer"}]
-
-
-def stored_event(api, event_id: str = "ev_0193a5f0c1d2_k3m9x2ab", *, media: bool = True, **fields) -> Event:
-    """Store an event with real snapshot, crop and clip files under the media dir."""
-    event = Event(id=event_id, camera="front", label="person", groups=["person"], start=time.time(), stream_start=0.0, top_score=0.9, zones=["door"], **fields)
-    if media:
-        folder = api.engine.media_dir / "front"
-        folder.mkdir(parents=True, exist_ok=True)
-        for kind, name in (("snapshot", "snapshot.jpg"), ("crop", "crop.jpg")):
-            image = Image.new("RGB", (64, 48), (10, 200, 10))
-            image.save(folder / f"{event_id}-{name}", format="JPEG")
-            setattr(event, f"{kind}_path", f"front/{event_id}-{name}")
-        (folder / f"{event_id}-clip.mp4").write_bytes(bytes(range(256)) * 40)
-        event.clip_path = f"front/{event_id}-clip.mp4"
-    api.engine.store.record(event, {"type": "start", "reasons": [], "zone_changes": [], "event": event.to_json()})
-    return event
 
 
 async def test_health_needs_no_token(api):

@@ -295,7 +295,7 @@ async def test_subscribe_snapshot_and_unsubscribe(api):
     assert reply["result"] == {"cursor": 0}
     snapshot = await ws.receive_json(timeout=10)
     assert snapshot["type"] == "snapshot"
-    assert snapshot["data"]["cameras"]["front"]["zones"] == {"door": {"counts": {}, "objects": []}}
+    assert snapshot["data"]["cameras"]["front"]["zones"] == {"door": {"counts": {"person": 0}, "objects": []}}
     again = await request(ws, {"id": 2, "type": "subscribe"})
     assert again["error"]["code"] == "invalid_message"
     assert (await request(ws, {"id": 3, "type": "unsubscribe"}))["success"]

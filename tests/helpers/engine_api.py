@@ -59,8 +59,8 @@ class StillWorker:
             "status": "online",
             "motion": False,
             "detect_enabled": self.detect_enabled,
-            "counts": dict(self.counts),
-            "zones": {zone.id: {"counts": {}, "objects": []} for zone in self.camera.zones},
+            "counts": {"person": 0, **self.counts},
+            "zones": {zone.id: {"counts": {"person": 0}, "objects": []} for zone in self.camera.zones},
         }
 
     def status(self) -> dict[str, Any]:
@@ -76,6 +76,11 @@ class StillWorker:
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG")
         return buffer.getvalue()
+
+    def publish_status(self, state: str, reason: str | None) -> None:
+        """Publish a stream status change from a worker thread, as the pipeline does."""
+        data = {"state": state, "reason": reason, "last_frame_time": time.time(), "fps": 0.0}
+        self.publish({"type": "camera_status", "camera": self.camera.id, "data": data})
 
     def publish_state(self, count: int) -> None:
         """Publish a state change from a worker thread, as the pipeline does."""
@@ -107,6 +112,23 @@ class Api:
         thread.start()
         thread.join()
         return cursor, event
+
+
+def stored_event(api: "Api", event_id: str = "ev_0193a5f0c1d2_k3m9x2ab", *, media: bool = True, zone_changes=(), **fields) -> Event:
+    """Store an event with real snapshot, crop and clip files under the media dir."""
+    event = Event(id=event_id, camera="front", label="person", groups=["person"], start=time.time(), stream_start=0.0, zones=["door"], **{"top_score": 0.9, **fields})
+    if media:
+        folder = api.engine.media_dir / "front"
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, name in (("snapshot", "snapshot.jpg"), ("crop", "crop.jpg")):
+            image = Image.new("RGB", (64, 48), (10, 200, 10))
+            image.save(folder / f"{event_id}-{name}", format="JPEG")
+            setattr(event, f"{kind}_path", f"front/{event_id}-{name}")
+        (folder / f"{event_id}-clip.mp4").write_bytes(bytes(range(256)) * 40)
+        event.clip_path = f"front/{event_id}-clip.mp4"
+    changes = [{"zone": zone, "change": change} for zone, change in zone_changes]
+    api.engine.store.record(event, {"type": "start", "reasons": [], "zone_changes": changes, "event": event.to_json()})
+    return event
 
 
 def engine_config(cameras: list[dict[str, Any]] | None = None) -> EngineConfig:
