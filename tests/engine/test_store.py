@@ -192,6 +192,29 @@ def test_close_open_events_ends_and_journals(store: EventStore) -> None:
     assert store.close_open_events(NOW + 200) == []
 
 
+def test_close_open_events_removes_unfinished_clip(store: EventStore) -> None:
+    event = make_event(NOW)
+    store.record(event, data("start", event))
+    part = store.media_dir / (event.media_file("clip") + ".part")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"mdat without moov")
+    neighbour = part.parent / "other-snapshot.jpg"
+    neighbour.write_bytes(b"jpeg")
+
+    store.close_open_events(NOW + 60)
+
+    assert not part.exists()
+    assert neighbour.exists()
+
+
+def test_media_file_layout() -> None:
+    event = make_event(1_733_270_400.5, camera="yard")
+
+    assert event.media_file("snapshot") == f"yard/2024-12-04/{event.id}-snapshot.jpg"
+    assert event.media_file("crop") == f"yard/2024-12-04/{event.id}-crop.jpg"
+    assert event.media_file("clip") == f"yard/2024-12-04/{event.id}-clip.mp4"
+
+
 def test_retention_removes_old_rows_and_files(store: EventStore) -> None:
     old = make_event(NOW - 8 * DAY)
     old.end = old.start + 30

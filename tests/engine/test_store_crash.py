@@ -80,6 +80,9 @@ def test_killed_engine_loses_no_event(tmp_path: Path) -> None:
     child.wait(30)
     assert child.returncode == -signal.SIGKILL
 
+    unfinished = list((tmp_path / "media").rglob("*-clip.mp4.part"))
+    assert len(unfinished) == 1
+
     restart = time.time()
     store = EventStore(tmp_path / "events.db")
     try:
@@ -117,3 +120,5 @@ def test_killed_engine_loses_no_event(tmp_path: Path) -> None:
             with Image.open(media / row[column]) as image:
                 image.verify()
     assert (media / ended["clip_path"]).stat().st_size > 0
+    assert unfinished[0].name == f"{stopped['id']}-clip.mp4.part"
+    assert not unfinished[0].exists()

@@ -2,9 +2,8 @@
 
 Each clip's timestamps come from the ring buffer's repaired timeline, rebased so the
 clip starts at 0. A file is written as `<name>.part` and renamed when complete, so a
-crash leaves no half clip under the final name.
-
-NOTE: a crash leaves the `.part` file of each clip being recorded; nothing removes it yet.
+crash leaves no half clip under the final name. `EventStore.close_open_events` removes
+the `.part` files of events a crash left open.
 """
 
 import io
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import av
 
+from .model import PART_SUFFIX
 from .ringbuffer import BufferedPacket
 
 _LOGGER = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class ClipWriter:
 
 
 def _part_path(path: Path) -> Path:
-    return path.with_name(path.name + ".part")
+    return path.with_name(path.name + PART_SUFFIX)
 
 
 def _rebased_packet(entry: BufferedPacket, job: ClipJob, stream: av.video.stream.VideoStream) -> av.Packet:

@@ -3,10 +3,14 @@
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # Kinds of media file an event may have, with the file name suffix and the URL name.
 MEDIA_KINDS = {"snapshot": "snapshot.jpg", "crop": "crop.jpg", "clip": "clip.mp4"}
+
+# Suffix of a clip file while it is being written; it is renamed when complete.
+PART_SUFFIX = ".part"
 
 # Reason of the `end` sent for an event that was still open when the engine stopped.
 REASON_RESTART = "engine_restart"
@@ -73,6 +77,15 @@ class Event:
     def media_path(self, kind: str) -> str | None:
         """Return the stored relative path of the `snapshot`, `crop` or `clip` file."""
         return getattr(self, f"{kind}_path")
+
+    def media_file(self, kind: str) -> str:
+        """Return where the event's `snapshot`, `crop` or `clip` file goes, relative to the media dir.
+
+        The layout is `<camera>/<UTC day of the start>/<event id>-<file name>`, for
+        example `front/2024-12-04/ev_..._...-snapshot.jpg`.
+        """
+        day = datetime.fromtimestamp(self.start, UTC).strftime("%Y-%m-%d")
+        return f"{self.camera}/{day}/{self.id}-{MEDIA_KINDS[kind]}"
 
     def to_row(self) -> dict[str, Any]:
         """Return the columns of the `events` table."""

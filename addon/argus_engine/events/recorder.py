@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +143,7 @@ class EventRecorder:
             live.snapshot_at = float("-inf")
         self._live[obj.track_id] = live
 
-        clip = self._media_file(event, "clip.mp4")
+        clip = event.media_file("clip")
         self._clips.begin(event.id, self._media_dir / clip, _frame_pts(frame), backdate, self._on_clip_done)
         self._logger.info("Event %s started: %s (track %s)", event.id, obj.label, obj.track_id)
         self._commit(event, "start", change.reasons, change.zone_changes, start)
@@ -200,8 +199,8 @@ class EventRecorder:
         return True
 
     def _write_snapshot(self, event: Event, obj: TrackedObject, picture: "_Picture") -> bool:
-        snapshot = self._media_file(event, "snapshot.jpg")
-        crop = self._media_file(event, "crop.jpg")
+        snapshot = event.media_file("snapshot")
+        crop = event.media_file("crop")
         try:
             write_snapshot(picture.rgb(), obj.box, obj.label, obj.score, self._media_dir / snapshot, self._media_dir / crop)
         except (OSError, ValueError, av.FFmpegError) as err:
@@ -210,10 +209,6 @@ class EventRecorder:
         event.snapshot_path = snapshot
         event.crop_path = crop
         return True
-
-    def _media_file(self, event: Event, suffix: str) -> str:
-        day = datetime.fromtimestamp(event.start, UTC).strftime("%Y-%m-%d")
-        return f"{self.camera_id}/{day}/{event.id}-{suffix}"
 
     def _on_clip_done(self, event_id: str, path: Path | None) -> None:
         with self._lock:

@@ -92,7 +92,8 @@ class PacketRingBuffer:
 
     Whole groups of pictures are dropped from the front, and only while what remains
     still covers `seconds`, so memory is about `seconds` plus one keyframe interval.
-    Packets before the stream's first keyframe are dropped because they cannot be decoded.
+    Packets before the stream's first keyframe with a DTS are dropped because they cannot
+    be decoded, or not in a known order.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -115,12 +116,14 @@ class PacketRingBuffer:
         """Add a packet of the video stream; return it with its timestamps, or None if skipped.
 
         Skipped are packets of other streams, empty packets, and packets before the first
-        keyframe.
+        keyframe that has a DTS.
         """
         if self.timeline is None or packet.stream_index != self.stream_index or packet.size == 0:
             return None
         keyframe = bool(packet.is_keyframe)
-        if not keyframe and not self._groups:
+        if not self._groups and (not keyframe or packet.dts is None):
+            # The first packets of an RTSP session with B-frames come without a DTS, so
+            # their decode order is unknown; a clip starting there would play out of order.
             return None
         dts, pts = self.timeline.place(packet)
         entry = BufferedPacket(packet, dts, pts, keyframe, packet.pts)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .model import REASON_RESTART, REASON_VERIFICATION, Event
+from .model import PART_SUFFIX, REASON_RESTART, REASON_VERIFICATION, Event
 from .retention import delete_media_files, expired_event_ids
 from .schema import prepare
 
@@ -96,7 +96,8 @@ class EventStore:
     def close_open_events(self, at: float, *, camera: str | None = None) -> list[tuple[int, dict[str, Any]]]:
         """End every event still open (left so by a stopped engine) at wall time `at`.
 
-        Each end is journalled; returns the `(cursor, message)` pairs to publish.
+        Each end is journalled, and the unfinished clip files of these events are
+        deleted. Returns the `(cursor, message)` pairs to publish.
         """
         sql = 'SELECT * FROM events WHERE "end" IS NULL'
         params: tuple[Any, ...] = ()
@@ -104,6 +105,7 @@ class EventStore:
             sql += " AND camera = ?"
             params = (camera,)
         closed = []
+        unfinished: list[str] = []
         with self._transaction() as db:
             for row in db.execute(sql, params).fetchall():
                 event = Event.from_row(_decode(row))
@@ -111,6 +113,10 @@ class EventStore:
                 data = {"type": "end", "reasons": [REASON_RESTART], "zone_changes": [], "event": event.to_json()}
                 cursor = self._record(db, event, data, at)
                 closed.append((cursor, event_message(cursor, data)))
+                unfinished.append(event.media_file("clip") + PART_SUFFIX)
+        # A clip cut short by the stop cannot be finished: without its index an MP4
+        # does not play.
+        delete_media_files(self.media_dir, unfinished)
         if closed:
             _LOGGER.info("Closed %d event(s) left open by the previous run", len(closed))
         return closed
