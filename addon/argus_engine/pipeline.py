@@ -24,6 +24,7 @@ from .detection import Detection
 from .detector.service import Detector
 from .events.recorder import EventRecorder
 from .events.store import EventStore
+from .filters import ObjectFilters
 from .frames import SampledFrame
 from .labels import expand
 from .motion import MotionDetector, MotionGate
@@ -98,8 +99,11 @@ class CameraWorker:
 
         self._mailbox: queue.Queue[SampledFrame] = queue.Queue(maxsize=1 if not replay else 4)
         self._stop = threading.Event()
-        # Set while the worker thread processes a frame, so `wait` knows a replay is done.
-        self._busy = threading.Event()
+        # Frames handed to the mailbox and frames fully processed, so `wait` knows when a
+        # replayed file is done; `_source_finished` is set when a file source has ended.
+        self._frames_in = 0
+        self._frames_done = 0
+        self._source_finished = threading.Event()
         self._thread: threading.Thread | None = None
         self._source: CameraSource | None = None
         self._detect_enabled = camera.enabled
@@ -146,8 +150,7 @@ class CameraWorker:
         """Wait until a non-looping file source has been fully processed; True when done."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._stop.is_set():
-            source_done = self._source is None or self._source.finished
-            if source_done and self._mailbox.empty() and not self._busy.is_set():
+            if self._source_finished.is_set() and self._frames_done == self._frames_in:
                 return True
             if deadline is not None and time.monotonic() > deadline:
                 return False
@@ -174,6 +177,12 @@ class CameraWorker:
         """Turn detection on or off; the stream and live view keep running."""
         self._detect_enabled = enabled
         self._camera = replace(self._camera, enabled=enabled)
+        if not enabled:
+            # Without detections no track is ever missed, so end the live events now.
+            with self._recorder_lock:
+                changes = self._scene.finish(None)
+                if changes and self._latest is not None:
+                    self._recorder.handle(changes, [], self._latest[0])
         self._logger.info("Detection %s for camera %s", "enabled" if enabled else "disabled", self._camera.id)
         self._publish_state(force=True)
 
@@ -245,6 +254,7 @@ class CameraWorker:
         self._source.start()
 
     def _on_frame(self, frame: SampledFrame) -> None:
+        self._frames_in += 1
         if self._replay:
             while not self._stop.is_set():
                 try:
@@ -260,6 +270,7 @@ class CameraWorker:
             try:
                 self._mailbox.get_nowait()
                 self.counters.frames_dropped += 1
+                self._frames_done += 1
             except queue.Empty:
                 pass
             self._mailbox.put_nowait(frame)
@@ -275,6 +286,10 @@ class CameraWorker:
     def _on_status(self, status: CameraStatus) -> None:
         changed = status.state != self._status.state
         self._status = status
+        source = self._source
+        if status.state == "offline" and source is not None and source.is_file and not self._loop:
+            # A file source does not retry: offline means it has read its last frame.
+            self._source_finished.set()
         if changed:
             self._publish({"type": "camera_status", "camera": self._camera.id, "data": status.to_json()})
             self._publish_state(force=True)
@@ -285,14 +300,13 @@ class CameraWorker:
                 frame = self._mailbox.get(timeout=_MAILBOX_POLL)
             except queue.Empty:
                 continue
-            self._busy.set()
             try:
                 self._process(frame)
             except Exception:
                 # One bad frame must not take the camera down; the traceback is for a bug report.
                 self._logger.exception("Processing a frame of camera %s failed", self._camera.id)
             finally:
-                self._busy.clear()
+                self._frames_done += 1
 
     def _process(self, frame: SampledFrame) -> None:
         self.counters.frames_sampled += 1
@@ -341,7 +355,8 @@ class CameraWorker:
 
     def _detector_min_score(self) -> float:
         # The scene applies each label's own min_score; the detector only needs the lowest.
-        scores = [self._camera.filter_for(label).min_score for label in self._watched_labels()]
+        filters = ObjectFilters(self._camera, self._groups)
+        scores = [filters.rules_for(label).min_score for label in self._watched_labels()]
         return min(scores, default=0.5)
 
     def _publish_state(self, *, force: bool = False) -> None:
