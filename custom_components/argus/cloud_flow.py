@@ -37,10 +37,10 @@ def _select(options: list[str], translation_key: str) -> selector.SelectSelector
 
 
 def _number(minimum: float, maximum: float, unit: str | None = None) -> selector.NumberSelector:
-    return selector.NumberSelector(
-        selector.NumberSelectorConfig(min=minimum, max=maximum, unit_of_measurement=unit,
-                                      mode=selector.NumberSelectorMode.BOX)
-    )
+    config = selector.NumberSelectorConfig(min=minimum, max=maximum, mode=selector.NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return selector.NumberSelector(config)
 
 
 def cloud_schema(current: dict[str, Any]) -> vol.Schema:

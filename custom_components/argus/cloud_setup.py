@@ -54,7 +54,8 @@ def cloud_settings(entry: ArgusConfigEntry) -> CloudSettings:
 
 
 def _is_configured(settings: CloudSettings) -> bool:
-    return settings.verify_enabled or settings.notify_enabled
+    # Credentials alone enable the verify service; automatic verification also needs the mode and a camera.
+    return bool(settings.account_id and settings.api_token) or settings.notify_enabled
 
 
 async def async_setup_cloud(hass: HomeAssistant, entry: ArgusConfigEntry) -> CloudManager | None:
