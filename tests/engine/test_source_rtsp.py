@@ -68,6 +68,9 @@ class Watcher:
             self.changed.wait_for(lambda: first() is not None, timeout)
             return first()
 
+    def first_offline_reason(self) -> str | None:
+        return next((status.reason for _, status in self.statuses if status.state == "offline"), None)
+
     def drain(self) -> list[SampledFrame]:
         frames = []
         while not self.frames.empty():
@@ -155,8 +158,7 @@ def test_rtsp_unknown_path_offline(rtsp_server) -> None:
     finally:
         assert source.stop(timeout=15.0)
 
-    reason = watcher.statuses[-2][1].reason if watcher.statuses[-1][1].reason == "stopped" else watcher.statuses[-1][1].reason
-    assert "404" in reason
+    assert "404" in watcher.first_offline_reason()
 
 
 def test_black_hole_offline_within_timeout(black_hole) -> None:
@@ -174,7 +176,7 @@ def test_black_hole_offline_within_timeout(black_hole) -> None:
     assert offline is not None, f"still {source.status.state} after 30 s"
     # The configured 10 s plus slack for a loaded machine.
     assert offline - started < 20.0
-    assert "timed out after 10 s" in watcher.statuses[1][1].reason
+    assert "timed out after 10 s" in watcher.first_offline_reason()
     assert stopped
     assert threading.active_count() == threads_before
 
@@ -212,6 +214,7 @@ def test_stalled_stream_reconnects(rtsp_server) -> None:
         assert source.stop(timeout=15.0)
 
     assert source.stats()["reconnects"] >= 1
+    assert "timed out after 3 s" in watcher.first_offline_reason()
 
 
 def test_unreachable_camera_no_delay(rtsp_server, black_hole) -> None:
@@ -255,7 +258,7 @@ def test_credentials_never_shown(request, caplog) -> None:
     finally:
         assert source.stop(timeout=15.0)
 
-    reason = watcher.statuses[1][1].reason
+    reason = watcher.first_offline_reason()
     encoded = "S3cr3t%40pass"
     assert "admin:***@127.0.0.1" in reason
     assert password not in reason
