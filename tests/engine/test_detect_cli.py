@@ -147,3 +147,18 @@ def test_real_model_on_bikes():
     labels = {json.loads(line)["label"] for line in result.stdout.splitlines()}
     assert "person" in labels
     assert "bicycle" in labels
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--min-score", "1.5", "--min-score must be between 0 and 1"),
+        ("--max-frames", "0", "--max-frames must be at least 1"),
+        ("--fps", "0", "--fps must be greater than 0"),
+        ("--threads", "-1", "--threads must be 0"),
+    ],
+)
+def test_invalid_option_values(picture, option, value, message):
+    result = _run(str(picture), option, value)
+
+    _assert_one_clear_error(result, message)

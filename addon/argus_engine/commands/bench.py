@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     """Run every mode on the same clip and print the table."""
     if args.frames < 1:
         raise InputError(f"--frames must be at least 1, got {args.frames}")
+    if args.threads < 0:
+        raise InputError(f"--threads must be 0 (every usable CPU) or more, got {args.threads}")
     video = Path(args.video) if args.video else demo_clip()
     if not video.is_file():
         raise InputError(f"video file not found: {video}")

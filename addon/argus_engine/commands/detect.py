@@ -91,6 +91,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.fps is not None and args.fps <= 0:
         raise InputError(f"--fps must be greater than 0, got {args.fps}")
+    if args.threads < 0:
+        raise InputError(f"--threads must be 0 (every usable CPU) or more, got {args.threads}")
 
 
 def _open_detector(args: argparse.Namespace) -> Detector:
