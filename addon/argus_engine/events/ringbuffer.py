@@ -15,7 +15,8 @@ import av
 
 _LOGGER = logging.getLogger(__name__)
 
-# A decode timestamp step larger than this (or not positive) is a jump, not a real gap.
+# A decode timestamp step larger than this (or not positive) is treated as a jump. A real
+# gap that long, such as a stalled stream, is shortened to one frame in clips.
 MAX_STEP_SECONDS = 2.0
 DEFAULT_FRAME_RATE = 25
 
@@ -65,14 +66,21 @@ class Timeline:
         else:
             step = raw_dts - self._last_raw
             if not 0 < step <= self.max_step:
+                self._log_jump(raw_dts - self._last_raw)
                 step = self._fallback_step(packet)
-                self.jumps += 1
-                _LOGGER.debug("Timestamp jump of %d ticks repaired", raw_dts - self._last_raw)
             dts = self._last_dts + step
         if raw_dts is not None:
             self._last_raw = raw_dts
         self._last_dts = dts
         return dts, dts + offset
+
+    def _log_jump(self, ticks: int) -> None:
+        self.jumps += 1
+        seconds = float(ticks * self.time_base)
+        if self.jumps == 1:
+            _LOGGER.info("Stream timestamp jumped by %.3f s and was repaired; later jumps are logged at DEBUG", seconds)
+        else:
+            _LOGGER.debug("Stream timestamp jump %d of %.3f s repaired", self.jumps, seconds)
 
     def _fallback_step(self, packet: av.Packet) -> int:
         duration = packet.duration
