@@ -222,8 +222,8 @@ def test_sampler_uses_timestamps() -> None:
     sampler = FrameSampler(5.0)
     # 25 fps for 1 s, then a burst of late frames that arrive together: only PTS count.
     times = [i / 25 for i in range(25)]
-    kept = [t for t in times if sampler.take(t)]
-    assert kept == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+    sampled_times = [t for t in times if sampler.take(t)]
+    assert sampled_times == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
 
 
 def test_sampler_gap_does_not_burst() -> None:
