@@ -1,6 +1,6 @@
 """Entities of the optional cloud features: verified occupancy and usage counters.
 
-Verified occupancy is on while a zone holds an object of the group that the vision
+Verified occupancy is on while a zone contains an object of the group that the vision
 model confirmed, or that scored at least the configured high score locally and was
 not rejected. The counters cover the current local day.
 """

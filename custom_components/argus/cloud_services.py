@@ -66,7 +66,7 @@ async def _async_notify(call: ServiceCall) -> ServiceResponse:
 
 
 def async_register_cloud_services(hass: HomeAssistant) -> None:
-    """Register the cloud services; they answer with an error for entries without cloud settings."""
+    """Register the cloud services; they raise an error for entries without cloud settings."""
     hass.services.async_register(
         DOMAIN, SERVICE_VERIFY, _async_verify, schema=VERIFY_SCHEMA, supports_response=SupportsResponse.ONLY
     )

@@ -32,7 +32,7 @@ from .state import EventMessage
 
 _LOGGER = logging.getLogger(__name__)
 
-# Config entry option that holds the cloud settings mapping.
+# Config entry option that contains the cloud settings mapping.
 CONF_CLOUD = "cloud"
 EVENT_VERIFIED = "argus_verified"
 ISSUE_CLOUD_AUTH = "cloud_auth_failed"

@@ -12,8 +12,8 @@ _LOGGER = logging.getLogger(__name__)
 class CircuitBreaker:
     """Pause all calls after an exhausted rate limit or repeated failures.
 
-    While open, `allow()` returns False until `pause` seconds have passed; the
-    next call is then a trial, and one more failure opens it again at once.
+    While open, `allow()` returns False until `pause` seconds have passed. The next
+    call is then a trial, and one more failure opens it again at once.
     """
 
     def __init__(self, clock: Clock, *, pause: float, failure_threshold: int) -> None:
@@ -39,7 +39,7 @@ class CircuitBreaker:
         return max(0.0, self._not_before - self._clock.time())
 
     def defer(self, seconds: float) -> None:
-        """Hold every caller back for `seconds`, as a 429's Retry-After asks."""
+        """Hold every caller back for `seconds`, as a 429's Retry-After requests."""
         self._not_before = max(self._not_before, self._clock.time() + seconds)
 
     def record_success(self) -> None:

@@ -25,7 +25,7 @@ class CloudTimeoutError(CloudError):
 
 
 class RateLimitedError(CloudError):
-    """Workers AI answered 429; `retry_after` is its Retry-After in seconds, if any."""
+    """Workers AI returned 429; `retry_after` is its Retry-After in seconds, if any."""
 
     code = "rate_limited"
 
@@ -35,7 +35,7 @@ class RateLimitedError(CloudError):
 
 
 class PayloadTooLargeError(CloudError):
-    """Workers AI answered 413 for the request body."""
+    """Workers AI returned 413 for the request body."""
 
     code = "payload_too_large"
 
@@ -53,7 +53,7 @@ class AuthError(CloudError):
 
 
 class ServerError(CloudError):
-    """Workers AI answered with a server error or an unusable envelope."""
+    """Workers AI returned a server error or an unusable envelope."""
 
     code = "server_error"
 

@@ -1,8 +1,9 @@
 """CloudManager: the one object the integration creates to use the cloud features.
 
-It reads engine event messages, decides what to verify, runs verifications in
-background tasks (so detection and the event loop never wait on the cloud),
-reports results through callbacks, sends alerts and keeps the daily counters.
+It reads engine event messages, decides what to verify and runs each verification
+in a background task, so `handle_event` returns at once and never waits on the
+network. It reports results through callbacks, sends alerts and keeps the daily
+counters.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import aiohttp
 
 from .accounting import Accounting
+from .alerts import AlertSender
 from .breaker import CircuitBreaker
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import AuthError, CloudError, LicenceNotAcceptedError, SkippedError
@@ -47,7 +49,7 @@ class EventNotFoundError(CloudError):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CloudCallbacks:
-    """How the cloud package reaches the engine and Home Assistant.
+    """Callbacks through which the cloud package reaches the engine and Home Assistant.
 
     `fetch_image` gets an engine path such as `/api/events/<id>/crop.jpg` and
     returns its bytes. Everything else is optional.
@@ -84,6 +86,7 @@ class CloudManager:
         self._callbacks = callbacks
         self._clock = clock
         executor = callbacks.executor or _to_thread
+
         self.accounting = Accounting(clock, time_zone)
         self.breaker = CircuitBreaker(clock, pause=settings.breaker_pause, failure_threshold=settings.breaker_failures)
         self.policy = VerifyPolicy()
@@ -98,6 +101,7 @@ class CloudManager:
         self._verifier = Verifier(
             settings, client, clock=clock, breaker=self.breaker, accounting=self.accounting, executor=executor
         )
+
         outbox = (
             Outbox(storage_dir, max_items=settings.queue_max_items, max_bytes=settings.queue_max_bytes)
             if storage_dir is not None
@@ -106,13 +110,15 @@ class CloudManager:
         self.notifier = NotifyClient(
             session, settings, outbox=outbox, clock=clock, executor=executor, accounting=self.accounting
         )
+
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT)
         self._events: OrderedDict[str, EventView] = OrderedDict()
         self._results: OrderedDict[str, Verification] = OrderedDict()
         self._pending: dict[str, asyncio.Task[Verification]] = {}
-        self._background: set[asyncio.Task[Any]] = set()
-        self._alerted: set[tuple[str, str]] = set()
         self._blocked: SkippedError | None = None
+        self._alerts = AlertSender(
+            settings, self.notifier, clock, callbacks.fetch_image, self._results.get, self._pending.get
+        )
 
     # Engine events
 
@@ -134,7 +140,7 @@ class CloudManager:
         self._adopt_stored_verdict(view, data["event"].get("verification"))
         self.policy.note_stationary(view)
         task = self._maybe_verify(view) if kind != "end" else None
-        self._maybe_alert(view, data.get("zone_changes") or ())
+        self._alerts.on_zone_changes(view, data.get("zone_changes") or ())
         self._notify_update()
         return task
 
@@ -192,11 +198,7 @@ class CloudManager:
         view = None
         if event_id is not None:
             view = self._events.get(event_id) or await self._fetch_event(event_id)
-        alert = self._alert(view, sorted(view.zones)[0] if view and view.zones else None)
-        if message:
-            alert["message"] = message
-        attachment = await self._attachment(view, attach)
-        return await self.notifier.send(alert, attachment, "video/mp4" if attach == "clip" else "image/jpeg")
+        return await self._alerts.send_now(view, message, attach)
 
     async def flush_outbox(self) -> int:
         """Retry queued alerts that are due; the integration calls this periodically."""
@@ -206,12 +208,12 @@ class CloudManager:
 
     async def drain(self) -> None:
         """Wait for running verifications and alerts to finish."""
-        while self._pending or self._background:
-            await asyncio.gather(*self._pending.values(), *self._background, return_exceptions=True)
+        while self._pending or self._alerts.tasks:
+            await asyncio.gather(*self._pending.values(), *self._alerts.tasks, return_exceptions=True)
 
     async def shutdown(self) -> None:
         """Cancel running verifications and alerts, for unload."""
-        tasks = [*self._pending.values(), *self._background]
+        tasks = [*self._pending.values(), *self._alerts.tasks]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -319,61 +321,3 @@ class CloudManager:
     def _notify_update(self) -> None:
         if self._callbacks.on_update is not None:
             self._callbacks.on_update()
-
-    # Automatic alerts
-
-    def _maybe_alert(self, view: EventView, zone_changes: Any) -> None:
-        settings = self.settings
-        if not (settings.notify_auto and settings.notify_enabled and settings.camera(view.camera).notify):
-            return
-        for change in zone_changes:
-            zone = change.get("zone") if isinstance(change, Mapping) else None
-            if change.get("change") != "entered" or not zone or (view.event_id, zone) in self._alerted:
-                continue
-            self._alerted.add((view.event_id, zone))
-            task = asyncio.get_running_loop().create_task(self._auto_alert(view, zone))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-    async def _auto_alert(self, view: EventView, zone: str) -> None:
-        pending = self._pending.get(view.event_id)
-        if pending is not None:
-            await asyncio.gather(pending, return_exceptions=True)
-        result = self._results.get(view.event_id)
-        if result is not None and result.verdict == "rejected":
-            _LOGGER.debug("No alert for event %s: the model rejected the detection", view.event_id)
-            return
-        attach = None if self.settings.attachment == "none" else str(self.settings.attachment)
-        try:
-            attachment = await self._attachment(view, attach)
-        except CloudError as err:
-            _LOGGER.warning("Sending alert for event %s without attachment: %s", view.event_id, err)
-            attachment = None
-        await self.notifier.send(self._alert(view, zone), attachment,
-                                 "video/mp4" if attach == "clip" else "image/jpeg")
-
-    def _alert(self, view: EventView | None, zone: str | None) -> dict[str, Any]:
-        alert: dict[str, Any] = {"time": self._clock.time()}
-        if view is None:
-            return alert
-        result = self._results.get(view.event_id)
-        alert.update(
-            event_id=view.event_id,
-            camera=view.camera,
-            zone=zone,
-            label=view.label,
-            score=round(view.top_score, 3),
-            verdict=result.verdict if result else "unverified",
-            description=result.description if result else "",
-        )
-        return alert
-
-    async def _attachment(self, view: EventView | None, attach: str | None) -> bytes | None:
-        if view is None or attach is None:
-            return None
-        if not self.settings.attachment_key:
-            raise SkippedError("invalid_attachment_key", "no attachment key configured")
-        path = view.snapshot_url if attach == "snapshot" else view.clip_url
-        if not path:
-            return None
-        return await self._callbacks.fetch_image(path)

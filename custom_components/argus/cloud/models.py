@@ -1,14 +1,15 @@
 """Workers AI vision models and the request shape each one expects.
 
 Sources for the input shapes, checked for this module:
-- `@cloudflare/workers-types` 4.20251118.0, `index.ts`: `Prompt`/`Messages` for
-  `@cf/meta/llama-3.2-11b-vision-instruct` (messages plus a top-level `image`, either
-  a byte array or a string), `Ai_Cf_Meta_Llama_4_Messages` and
-  `Mistral_Small_3_1_24B_Instruct_Messages` (content parts of type `image_url`
-  whose `url` must be a data URI, "HTTP URL will not be accepted"),
-  `AiImageToTextInput` for `@cf/llava-hf/llava-1.5-7b-hf` and
-  `Ai_Cf_Unum_Uform_Gen2_Qwen_500M_Input` (`image` as an array of byte values
-  plus `prompt`, output `{description}`).
+- `@cloudflare/workers-types` 4.20251118.0, `index.ts`:
+  - `Prompt`/`Messages` for `@cf/meta/llama-3.2-11b-vision-instruct`: messages plus
+    a top-level `image`, either a byte array or a string.
+  - `Ai_Cf_Meta_Llama_4_Messages` and `Mistral_Small_3_1_24B_Instruct_Messages`:
+    content parts of type `image_url` whose `url` must be a data URI ("HTTP URL will
+    not be accepted").
+  - `AiImageToTextInput` (`@cf/llava-hf/llava-1.5-7b-hf`) and
+    `Ai_Cf_Unum_Uform_Gen2_Qwen_500M_Input`: `image` as an array of byte values plus
+    `prompt`, output `{description}`.
 - developers.cloudflare.com/workers-ai/models/llama-3.2-11b-vision-instruct: the
   model needs Meta's licence accepted once with the prompt "agree"; Argus never
   sends that on the user's behalf.
@@ -132,7 +133,7 @@ _WORDS: tuple[tuple[Verdict, re.Pattern[str]], ...] = (
 def parse_answer(result: Any) -> tuple[Verdict, str]:
     """Parse a model result into a verdict and a one-line description.
 
-    Models are asked for JSON, but small captioning models often answer in prose;
+    Models are asked for JSON, but small captioning models often reply in prose;
     then a leading yes/no decides and anything else is `uncertain`. Raises
     `ValueError` when the result has no text at all.
     """

@@ -1,9 +1,9 @@
 """Signed alerts to the user's alert-router Worker, with encrypted attachments and a retry queue.
 
 An alert is metadata only (camera, zone, label, time, verdict, description)
-unless the user chose to attach the snapshot or clip; an attachment is encrypted
+unless the user chose to attach the snapshot or clip. An attachment is encrypted
 with the key stored in Home Assistant before upload, so the Worker and its
-storage only ever hold ciphertext.
+storage only ever get ciphertext.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class RetryableDeliveryError(CloudError):
 
 @dataclass(frozen=True, slots=True)
 class NotifyResult:
-    """What happened to one alert: `sent`, `queued` or `rejected`."""
+    """Outcome of one alert: `sent`, `queued`, `rejected` or `failed`."""
 
     status: str
     message: str = ""
@@ -144,15 +144,15 @@ class NotifyClient:
                 status = response.status
                 text = await response.text()
         except TimeoutError as err:
-            raise RetryableDeliveryError(f"Worker did not answer within {self._timeout.total:g} s") from err
+            raise RetryableDeliveryError(f"Worker did not respond within {self._timeout.total:g} s") from err
         except aiohttp.ClientError as err:
             raise RetryableDeliveryError(f"Worker unreachable: {err}") from err
         self._accounting.add_upload(len(body))
         if status in (408, 429) or status >= 500:
-            raise RetryableDeliveryError(f"Worker answered HTTP {status} on {path}")
+            raise RetryableDeliveryError(f"Worker returned HTTP {status} on {path}")
         if status >= 400:
-            raise DeliveryError(f"Worker answered HTTP {status} on {path}: {text[:200]}")
+            raise DeliveryError(f"Worker returned HTTP {status} on {path}: {text[:200]}")
         try:
             return json.loads(text) if text else {}
         except ValueError as err:
-            raise DeliveryError(f"Worker answered non-JSON on {path}: {text[:200]!r}") from err
+            raise DeliveryError(f"Worker returned non-JSON on {path}: {text[:200]!r}") from err

@@ -1,10 +1,13 @@
 """Verify policy: which engine events may send one image to the vision model.
 
-The rules, in order: verification is on and the camera opted in; the object's
-group is one the user wants checked; it is in one of the camera's required zones
-(if any are set); its score qualifies for the mode; its track was never verified;
-and it is not a stationary object whose twin (same camera, label and zones) was
-already verified, such as a parked car whose track the engine lost and found again.
+The rules, in order:
+1. verification is on and the camera opted in;
+2. the object's group is one the user wants checked;
+3. it is in one of the camera's required zones, if any are set;
+4. its score qualifies for the mode;
+5. its track was never verified;
+6. it is not a stationary object whose twin (same camera, label and zones) was
+   already verified, such as a parked car whose track the engine lost and found again.
 """
 
 from __future__ import annotations

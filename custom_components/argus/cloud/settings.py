@@ -1,9 +1,9 @@
 """Cloud settings: what the user opted into, validated once, immutable afterwards.
 
 Everything is off by default. The dataclasses carry no Home Assistant types, so the
-cloud package can be tested without a running Home Assistant; the options flow
-validates its input with `SETTINGS_SCHEMA` and builds `CloudSettings` from the
-stored mapping with `settings_from_mapping`.
+cloud package can be tested without a running Home Assistant. The options flow
+validates its input with `SETTINGS_SCHEMA`, and `settings_from_mapping` builds
+`CloudSettings` from the stored mapping.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SECRET_KEYS = frozenset({"api_token", "worker_secret", "attachment_key"})
 
 
 class VerifyMode(StrEnum):
-    """Which detections are sent to the vision model for a second opinion."""
+    """Selection of detections sent to the vision model for a second opinion."""
 
     OFF = "off"
     AMBIGUOUS = "ambiguous"
@@ -32,14 +32,14 @@ class VerifyMode(StrEnum):
 
 
 class ImageSource(StrEnum):
-    """Which image of an event is sent: the object's crop or the full frame."""
+    """Image of an event that is sent: the object's crop or the full frame."""
 
     CROP = "crop"
     FRAME = "frame"
 
 
 class Attachment(StrEnum):
-    """What an alert carries besides its metadata."""
+    """Content of an alert besides its metadata."""
 
     NONE = "none"
     SNAPSHOT = "snapshot"

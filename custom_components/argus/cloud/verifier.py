@@ -1,4 +1,4 @@
-"""One verification: prepare the image, call the model within budget and retry rules, parse the answer."""
+"""One verification: prepare the image, call the model within budget and retry rules, parse the response."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class Verification:
 
     @property
     def verified(self) -> bool:
-        """Return whether the model gave an answer (of any verdict)."""
+        """Return whether the model returned a verdict (of any kind)."""
         return self.verdict != "unverified"
 
     def as_dict(self) -> dict[str, Any]:
@@ -187,7 +187,7 @@ class Verifier:
         try:
             verdict, description = parse_answer(result)
         except ValueError as err:
-            raise ServerError(f"unusable answer from {self._model.model_id}: {err}") from err
+            raise ServerError(f"unusable response from {self._model.model_id}: {err}") from err
         return Verification(
             event_id=event.event_id,
             camera=event.camera,

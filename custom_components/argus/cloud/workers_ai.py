@@ -39,7 +39,7 @@ class RunResult:
 
 
 class WorkersAIClient:
-    """Send one request body to one model and map the answer to a result or a `CloudError`."""
+    """Send one request body to one model and map the response to a result or a `CloudError`."""
 
     def __init__(
         self,
@@ -69,7 +69,7 @@ class WorkersAIClient:
                 retry_after = response.headers.get("Retry-After")
                 text = await response.text()
         except TimeoutError as err:
-            raise CloudTimeoutError(f"{model_id} did not answer within {self._timeout.total:g} s") from err
+            raise CloudTimeoutError(f"{model_id} did not respond within {self._timeout.total:g} s") from err
         except aiohttp.ClientError as err:
             raise ConnectError(f"request to {model_id} failed: {err}") from err
         return RunResult(_parse(model_id, status, retry_after, text), len(body))
