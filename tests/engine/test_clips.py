@@ -120,6 +120,40 @@ def test_ring_buffer_drops_packets_before_first_keyframe() -> None:
     assert len(buffer) == 39 - first_key
 
 
+def test_ring_buffer_waits_for_keyframe_with_dts() -> None:
+    buffer = PacketRingBuffer(5.0)
+    steps = bikes_steps()
+    stream, first = next(steps)
+    buffer.reset(stream)
+    # Like the first packets of an RTSP session: the keyframe at 0 s comes without a DTS.
+    first.packet.dts = None
+
+    assert buffer.append(first.packet) is None
+    results = [(step.packet.is_keyframe, buffer.append(step.packet)) for _, step in (next(steps) for _ in range(40))]
+
+    first_accepted = next(index for index, (_, result) in enumerate(results) if result is not None)
+    assert results[first_accepted][0]
+    # The next keyframe of bikes.mp4 (1.2 s) is the 30th packet after the first.
+    assert first_accepted == 29
+
+
+def test_ring_buffer_stream_without_dts() -> None:
+    buffer = PacketRingBuffer(5.0)
+    accepted = 0
+    for index, (stream, step) in enumerate(bikes_steps()):
+        if index == 0:
+            buffer.reset(stream)
+        step.packet.dts = None
+        accepted += buffer.append(step.packet) is not None
+
+    # A stream that never sends a DTS gets buffered from its first keyframe after the
+    # leading packets that are skipped (bikes.mp4 has one at 3.04 s, packet 76).
+    buffered = buffer.packets_from(float("-inf"))
+    assert accepted > 0
+    assert buffered[0].keyframe
+    assert all(later.dts > earlier.dts for earlier, later in zip(buffered, buffered[1:]))
+
+
 def test_ring_buffer_packets_from_keyframe_before() -> None:
     buffer = PacketRingBuffer(10.0)
     for index, (stream, step) in enumerate(bikes_steps()):

@@ -19,6 +19,9 @@ _LOGGER = logging.getLogger(__name__)
 # gap that long, such as a stalled stream, is shortened to one frame in clips.
 MAX_STEP_SECONDS = 2.0
 DEFAULT_FRAME_RATE = 25
+# Leading packets without a DTS skipped before the buffer accepts a keyframe without
+# one, so a stream that never sends a DTS still gets clips.
+MAX_LEADING_WITHOUT_DTS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +44,8 @@ class Timeline:
     stream's frame interval. The composition offset (PTS - DTS, non-zero with
     B-frames) is kept when it is in the same range, and dropped otherwise.
 
-    NOTE: packets without a DTS (the first few of an RTSP session with B-frames) are
-    placed in arrival order, so those first frames may play out of order in a clip.
+    NOTE: packets without a DTS are placed in arrival order, so with B-frames they may
+    play out of order in a clip. `PacketRingBuffer` skips the leading ones.
     """
 
     def __init__(self, time_base: Fraction, frame_rate: Fraction | None) -> None:
@@ -112,6 +115,7 @@ class PacketRingBuffer:
         self.timeline: Timeline | None = None
         # Each group of pictures is a list of packets starting with a keyframe.
         self._groups: deque[list[BufferedPacket]] = deque()
+        self._skipped_without_dts = 0
 
     def reset(self, stream: av.video.stream.VideoStream) -> None:
         """Start over for a newly opened stream: empty the buffer, new timeline."""
@@ -119,6 +123,7 @@ class PacketRingBuffer:
         rate = stream.average_rate or stream.guessed_rate
         self.timeline = Timeline(stream.time_base or Fraction(1, 90000), rate)
         self._groups.clear()
+        self._skipped_without_dts = 0
 
     def append(self, packet: av.Packet) -> BufferedPacket | None:
         """Add a packet of the video stream; return it with its timestamps, or None if skipped.
@@ -129,9 +134,7 @@ class PacketRingBuffer:
         if self.timeline is None or packet.stream_index != self.stream_index or packet.size == 0:
             return None
         keyframe = bool(packet.is_keyframe)
-        if not self._groups and (not keyframe or packet.dts is None):
-            # The first packets of an RTSP session with B-frames come without a DTS, so
-            # their decode order is unknown; a clip starting there would play out of order.
+        if not self._groups and not self._can_start(packet, keyframe):
             return None
         dts, pts = self.timeline.place(packet)
         entry = BufferedPacket(packet, dts, pts, keyframe, packet.pts)
@@ -141,6 +144,14 @@ class PacketRingBuffer:
             self._groups[-1].append(entry)
         self._trim(dts)
         return entry
+
+    def _can_start(self, packet: av.Packet, keyframe: bool) -> bool:
+        # The first packets of an RTSP session with B-frames come without a DTS. Their
+        # decode order is unknown, so a clip starting there would play out of order.
+        if packet.dts is None and self._skipped_without_dts < MAX_LEADING_WITHOUT_DTS:
+            self._skipped_without_dts += 1
+            return False
+        return keyframe
 
     def _trim(self, newest: int) -> None:
         assert self.timeline is not None
