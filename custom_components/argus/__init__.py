@@ -13,7 +13,7 @@ from .client import ArgusClient, CannotConnect, InvalidAuth, UnsupportedProtocol
 from .cloud_services import async_register_cloud_services
 from .cloud_setup import async_setup_cloud
 from .const import DOMAIN
-from .coordinator import ArgusConfigEntry, ArgusCoordinator, ArgusRuntimeData
+from .coordinator import ArgusConfigEntry, ArgusCoordinator, ArgusRuntimeData, cursor_store
 from .services import async_register_services
 from .subentries import async_sync_removed_subentries
 from .views import register_views
@@ -95,11 +95,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArgusConfigEntry) -> bo
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArgusConfigEntry) -> None:
     """Delete the stored event cursor of a removed entry."""
-    from homeassistant.helpers.storage import Store
-
-    from .coordinator import CURSOR_STORE_VERSION
-
-    await Store(hass, CURSOR_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.cursor").async_remove()
+    await cursor_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(hass: HomeAssistant, entry: ArgusConfigEntry, device: dr.DeviceEntry) -> bool:

@@ -45,6 +45,11 @@ CURSOR_STORE_VERSION = 1
 CURSOR_SAVE_DELAY = 1.0
 
 
+def cursor_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Return the store that keeps an entry's last delivered event cursor."""
+    return Store(hass, CURSOR_STORE_VERSION, f"{DOMAIN}.{entry_id}.cursor")
+
+
 @dataclass(slots=True, kw_only=True)
 class ArgusRuntimeData:
     """What a loaded Argus config entry keeps in `entry.runtime_data`."""
@@ -74,7 +79,7 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         self.connection: EngineConnection | None = None
         self.connected = False
         self._cursor: int | None = None
-        self._store: Store[dict[str, Any]] = Store(hass, CURSOR_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.cursor")
+        self._store = cursor_store(hass, entry.entry_id)
         self._first_result: asyncio.Future[ArgusError | None] = hass.loop.create_future()
         self._task: asyncio.Task[Any] | None = None
         self._cancel_repair_timer: CALLBACK_TYPE | None = None
@@ -130,10 +135,6 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
             self._cancel_repair_timer = None
         if self._cursor is not None:
             await self._store.async_save({"cursor": self._cursor})
-
-    async def async_remove_store(self) -> None:
-        """Delete the persisted cursor when the entry is removed."""
-        await self._store.async_remove()
 
     async def async_command(self, message_type: str, **fields: Any) -> dict[str, Any]:
         """Send a command over the live connection."""

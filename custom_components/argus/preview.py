@@ -28,7 +28,9 @@ def parse_points(text: str) -> list[Point]:
     for part in text.replace("\n", ";").split(";"):
         if not part.strip():
             continue
-        x_text, _, y_text = part.partition(",")
+        x_text, comma, y_text = part.partition(",")
+        if not comma:
+            raise ValueError(f"point {part.strip()!r} needs the form x,y")
         x, y = float(x_text), float(y_text)
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise ValueError(f"point {part.strip()} is outside 0..1")
