@@ -1,5 +1,5 @@
 /**
- * Encrypted attachments in R2. The Worker never sees plaintext: Home Assistant
+ * Encrypted attachments in R2. The Worker never receives plaintext: Home Assistant
  * encrypts with AES-256-GCM under a key that stays on the local machine. Objects get
  * random keys and an expiry, and are served only through a signed, expiring link.
  */

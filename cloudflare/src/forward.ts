@@ -1,4 +1,4 @@
-/** Forwarding of verified alerts to the configured webhooks and e-mail address. */
+/** Forwarding of authenticated alerts to the configured webhooks and e-mail address. */
 
 import type { Env } from "./env";
 
@@ -67,6 +67,7 @@ function mimeMessage(env: Env, alert: Alert): string {
   return lines.join("\r\n");
 }
 
+// NOTE: not covered by the tests, which configure no e-mail binding.
 async function sendEmail(env: Env, alert: Alert): Promise<Delivery> {
   try {
     // Imported lazily so the Worker runs where the e-mail module is absent.

@@ -2,7 +2,7 @@
  * Alert rate limiting. The Workers Rate Limiting binding is used when configured;
  * otherwise a fixed one-minute window per isolate.
  * NOTE: the per-isolate fallback counts per Cloudflare location and instance, so the
- * real limit can be a few times higher; configure ALERT_LIMITER for a firm bound.
+ * real limit can be a few times higher. Configure ALERT_LIMITER for a firm bound.
  */
 
 import type { Env } from "./env";

@@ -90,6 +90,7 @@ async def test_alert_with_encrypted_attachment(session, tmp_path: Path) -> None:
 
     assert result.status == "sent"
     assert worker.rejected == 0
+    assert manager.accounting.today.alerts_sent == 1
     (alert,) = worker.alerts
     assert alert["camera"] == "front"
     assert alert["zone"] == "door"
@@ -135,6 +136,7 @@ async def test_offline_alert_queued_then_delivered(session, tmp_path: Path) -> N
     await runner.cleanup()
 
     assert delivered == 1
+    assert manager.accounting.today.alerts_sent == 1
     assert list(tmp_path.glob("*.json")) == []
     assert worker.alerts[0]["event_id"] == "ev1"
     assert worker.rejected == 0  # signed at delivery time, so the timestamp is fresh

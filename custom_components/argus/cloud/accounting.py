@@ -51,6 +51,10 @@ class Accounting:
         """Count bytes sent to the Worker (alerts and attachments)."""
         self.today.bytes_uploaded += body_bytes
 
+    def add_alert(self) -> None:
+        """Count one alert delivered to the Worker."""
+        self.today.alerts_sent += 1
+
     def add_verdict(self, verdict: str) -> None:
         """Count one finished verification by its verdict, `unverified` as failed."""
         counts = self.today

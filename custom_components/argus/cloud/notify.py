@@ -87,6 +87,7 @@ class NotifyClient:
         except DeliveryError as err:
             _LOGGER.error("Worker rejected alert for event %s: %s", alert.get("event_id"), err)
             return NotifyResult("rejected", str(err))
+        self._accounting.add_alert()
         return NotifyResult("sent", attachment_url=url)
 
     async def flush(self) -> int:
@@ -106,6 +107,7 @@ class NotifyClient:
                 _LOGGER.error("Worker rejected queued alert %s; dropping it: %s", item.path.name, err)
             else:
                 delivered += 1
+                self._accounting.add_alert()
             await self._executor(self._outbox.delivered, item)
         if delivered:
             _LOGGER.info("Delivered %d queued alerts", delivered)
