@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.argus.cloud_setup import EVENT_VERIFIED
 from custom_components.argus.const import DOMAIN
 from custom_components.argus.diagnostics import async_get_config_entry_diagnostics
+from custom_components.argus.repairs import async_create_fix_flow
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
@@ -161,6 +162,34 @@ async def test_rejected_token_raises_fixable_issue(hass: HomeAssistant, engine_s
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"cloud_auth_failed_{entry.entry_id}")
     assert issue is not None
     assert issue.is_fixable
+
+    flow = await async_create_fix_flow(hass, issue.issue_id, issue.data)
+    flow.hass = hass
+    form = await flow.async_step_init()
+    assert form["step_id"] == "confirm"
+    done = await flow.async_step_confirm({"api_token": " another-token "})
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    assert entry.options["cloud"]["api_token"] == "another-token"
+    verified.clear()
+    engine_server.record_event("garage", zone_changes=[{"zone": "door", "change": "entered"}])
+    await wait_until(lambda: len(verified) == 1, what="argus_verified after the new token")
+    assert verified[0].data["verdict"] == "confirmed"
+
+
+async def test_diagnostics_redact_cloud_secrets(hass: HomeAssistant, engine_server: EngineServer, fake_ai) -> None:
+    key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    options = cloud_options(fake_ai, worker_url="http://127.0.0.1:9", worker_secret="worker-SECRET-77",
+                            attachment_key=key)
+    entry = await setup_entry(hass, engine_server, options)
+
+    text = str(await async_get_config_entry_diagnostics(hass, entry))
+
+    assert fake_ai.token not in text
+    assert "worker-SECRET-77" not in text
+    assert key not in text
+    assert "**REDACTED**" in text
 
 
 async def test_verify_service_timeout_is_handled(hass: HomeAssistant, engine_server: EngineServer, fake_ai) -> None:
