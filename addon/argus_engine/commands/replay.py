@@ -7,7 +7,7 @@ watches person, vehicle and animal in one full-frame zone named `all`.
 import argparse
 import json
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from ..config import CameraConfig, EngineConfig, ZoneConfig, load_file
 from ..errors import ConfigError, InputError
 from ..startup import open_detector
 from ..events.store import EventStore
-from ..pipeline import CameraWorker
+from ..pipeline import CameraWorker, WorkerCounters
 
 FULL_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="argus-replay-") as scratch:
         data_dir = Path(args.data) if args.data else Path(scratch)
         data_dir.mkdir(parents=True, exist_ok=True)
-        events = replay(camera, config, data_dir, model=args.model or config.detector.model, realtime=args.realtime)
-        for line in events:
+        result = replay(camera, config, data_dir, model=args.model or config.detector.model, realtime=args.realtime)
+        for line in result.events:
             print(json.dumps(line), flush=True)
     return 0
 
@@ -61,8 +61,8 @@ def replay(
     model: str | None = None,
     realtime: bool = False,
     threads: int = 0,
-) -> list[dict[str, Any]]:
-    """Run one camera's pipeline over its file to the end and return the event lines."""
+) -> "ReplayResult":
+    """Run one camera's pipeline over its file to the end; return the event lines and frame counts."""
     store = EventStore(data_dir / "events.db")
     lines: list[dict[str, Any]] = []
     media_dir = data_dir / "media"
@@ -89,7 +89,15 @@ def replay(
     finally:
         detector.stop()
         store.close()
-    return lines
+    return ReplayResult(lines, worker.counters)
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    """What a replay produced: one line per event message, and the worker's frame counts."""
+
+    events: list[dict[str, Any]]
+    counters: WorkerCounters
 
 
 def replay_camera(config: EngineConfig, video: Path, camera_id: str | None) -> CameraConfig:
