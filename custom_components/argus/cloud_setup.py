@@ -20,10 +20,12 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .client import ArgusError, CommandError, path_id
 from .cloud import CloudCallbacks, CloudManager, CloudSettings, Verification, settings_from_mapping
+from .cloud.manager import REPAIR_LICENCE
 from .cloud.errors import ImageError
 from .const import DOMAIN
 from .coordinator import ArgusConfigEntry
@@ -37,6 +39,8 @@ CONF_CLOUD = "cloud"
 EVENT_VERIFIED = "argus_verified"
 ISSUE_CLOUD_AUTH = "cloud_auth_failed"
 OUTBOX_FLUSH_INTERVAL = timedelta(seconds=30)
+COUNTS_STORE_VERSION = 1
+COUNTS_SAVE_DELAY = 10.0
 
 
 def signal_cloud_update(entry_id: str) -> str:
@@ -69,9 +73,11 @@ async def async_setup_cloud(hass: HomeAssistant, entry: ArgusConfigEntry) -> Clo
         async_get_clientsession(hass),
         glue.callbacks(),
         time_zone=dt_util.get_default_time_zone(),
-        storage_dir=Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}.outbox")),
+        storage_dir=Path(hass.config.path(DOMAIN, "outbox", entry.entry_id)),
     )
     glue.manager = manager
+    await glue.restore_counts()
+    ir.async_delete_issue(hass, DOMAIN, f"{REPAIR_LICENCE}_{entry.entry_id}")
     entry.async_on_unload(async_dispatcher_connect(hass, signal_event(entry.entry_id), glue.handle_event))
     entry.async_on_unload(async_track_time_interval(hass, glue.flush_outbox, OUTBOX_FLUSH_INTERVAL))
     entry.async_on_unload(manager.shutdown)
@@ -88,6 +94,13 @@ class _CloudGlue:
         self.entry = entry
         self.manager: CloudManager | None = None
         self._store_supported = True
+        self._counts_store: Store[dict[str, Any]] = Store(hass, COUNTS_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.cloud_counts")
+
+    async def restore_counts(self) -> None:
+        """Load today's counters saved before a restart."""
+        stored = await self._counts_store.async_load()
+        if stored and self.manager is not None:
+            self.manager.accounting.restore(stored)
 
     def callbacks(self) -> CloudCallbacks:
         return CloudCallbacks(
@@ -183,3 +196,6 @@ class _CloudGlue:
     @callback
     def on_update(self) -> None:
         async_dispatcher_send(self.hass, signal_cloud_update(self.entry.entry_id))
+        if self.manager is not None:
+            accounting = self.manager.accounting
+            self._counts_store.async_delay_save(accounting.as_dict, COUNTS_SAVE_DELAY)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 from .clock import Clock
 
@@ -20,6 +22,9 @@ class DailyCounts:
     failed: int = 0
     bytes_uploaded: int = 0
     alerts_sent: int = 0
+
+
+_COUNTERS = tuple(item.name for item in fields(DailyCounts) if item.name != "day")
 
 
 class Accounting:
@@ -62,6 +67,16 @@ class Accounting:
             setattr(counts, verdict, getattr(counts, verdict) + 1)
         else:
             counts.failed += 1
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Load counters saved by `as_dict`, if they are from today, so a restart cannot reset the daily cap."""
+        try:
+            day = date.fromisoformat(str(data["day"]))
+            counts = DailyCounts(day, **{name: int(data.get(name, 0)) for name in _COUNTERS})
+        except (KeyError, TypeError, ValueError):
+            return
+        if day == self._today():
+            self._counts = counts
 
     def as_dict(self) -> dict[str, object]:
         """Return today's counters for sensors and diagnostics."""
