@@ -22,7 +22,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=25,
 )
-huge_strings = st.integers(1_000, 50_000).map(lambda size: "x" * size)
+huge_strings = st.integers(1_000, 20_000).map(lambda size: "x" * size)
 ids = st.one_of(st.integers(-(2**60), 2**60), json_values, st.just("../../token"), st.just("front"), st.just("door"))
 coordinates = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-5, 5), st.text(max_size=3), st.none())
 points = st.lists(st.one_of(st.lists(coordinates, max_size=3), coordinates), max_size=8)
@@ -58,7 +58,11 @@ structured = st.fixed_dictionaries(
 deep_nesting = st.integers(10, 30_000).map(lambda depth: '{"id": 1, "type": "camera/add", "camera": ' + "[" * depth + "]" * depth + "}")
 deep_objects = st.integers(17, 3_000).map(lambda depth: '{"id": 2, "type": "zone/add", "zone": ' + '{"a":' * depth + "1" + "}" * depth + "}")
 raw_text = st.one_of(st.text(max_size=200), huge_strings.map(lambda text: '{"id": 3, "type": "' + text + '"}'))
-messages = st.one_of(structured, structured, structured, deep_nesting, deep_objects, raw_text)
+# Larger messages close the socket with 1009 by rule (tested in test_ws_messages), so
+# the generated ones stay below 64 KiB to keep the one connection open.
+messages = st.one_of(structured, structured, structured, deep_nesting, deep_objects, raw_text).filter(
+    lambda text: len(text.encode()) < 64 * 1024
+)
 
 
 class LoopThread:
@@ -131,8 +135,6 @@ def test_malformed_messages_never_crash(fuzz_server):
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(messages, min_size=BATCH, max_size=BATCH))
     def send_batch(batch):
-        for text in batch:
-            assert len(text.encode()) < 64 * 1024
         for reply in fuzz_server.exchange(batch):
             if not reply["success"]:
                 assert reply["error"]["code"] != INTERNAL_ERROR, reply
