@@ -156,3 +156,24 @@ async def test_4k_snapshot_body_under_1mb(fake_ai, session, model_id, make_image
           f"image {result.image_width}x{result.image_height}")
     assert len(request.body) < 1_000_000
     assert max(Image.open(io.BytesIO(request.image)).size) <= 1024
+
+
+async def test_service_retries_unverified_event(fake_ai, session) -> None:
+    responses = iter([503])
+
+    async def unavailable_once(request: RecordedRequest) -> web.Response:
+        if next(responses, 200) == 503:
+            return envelope(success=False, errors=[{"code": 3040, "message": "busy"}], status=503)
+        return envelope({"response": '{"verdict": "confirmed", "description": "A courier."}'})
+
+    fake_ai.responder = unavailable_once
+    manager = make_manager(verify_settings(fake_ai), session, ImageSource(), Recorder())
+
+    first = await manager.handle_event(event_message("ev1", score=0.5))
+    retried = await manager.verify("ev1")
+    again = await manager.verify("ev1")
+
+    assert first.error == "server_error"
+    assert retried.verdict == "confirmed"
+    assert again is retried
+    assert len(fake_ai.requests) == 2

@@ -175,13 +175,17 @@ class CloudManager:
     # Service entry points
 
     async def verify(self, event_id: str) -> Verification:
-        """Verify one event on request (the `argus.verify` service), at most once per track.
+        """Verify one event on request (the `argus.verify` service).
 
-        Raises `EventNotFoundError` for an unknown event id; every other failure is
-        returned as an `unverified` result.
+        An event with a verdict is never sent again: its stored result is returned.
+        An earlier `unverified` outcome (a timeout, the breaker, the cap) is retried,
+        except after a 413 that shrinking did not cure. Raises `EventNotFoundError`
+        for an unknown event id; every other failure is returned as an `unverified`
+        result.
         """
-        if event_id in self._results:
-            return self._results[event_id]
+        stored = self._results.get(event_id)
+        if stored is not None and (stored.verified or stored.error == "payload_too_large"):
+            return stored
         if event_id in self._pending:
             return await asyncio.shield(self._pending[event_id])
         view = self._events.get(event_id) or await self._fetch_event(event_id)
