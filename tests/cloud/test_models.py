@@ -1,4 +1,4 @@
-"""Parsing model answers into verdicts."""
+"""Parsing model responses into verdicts."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A local stand-in for the Workers AI REST API that checks each request's shape per model.
 
 It serves `POST /client/v4/accounts/{account}/ai/run/{model}` on 127.0.0.1 and
-answers with Cloudflare's envelope `{result, success, errors, messages}`. Every
+responds with Cloudflare's envelope `{result, success, errors, messages}`. Every
 request is recorded with the image it carried; a request whose body does not
 match the model's documented input (see `custom_components/argus/cloud/models.py`
 for the sources) gets a 400 and is listed in `shape_errors`.
@@ -123,7 +123,7 @@ def _chat_image_url(payload: dict[str, Any], problems: list[str]) -> bytes | Non
 
 @dataclass
 class FakeWorkersAI:
-    """State of the fake API: the expected credentials, what it received and how it answers."""
+    """State of the fake API: the expected credentials, the requests received and the responder."""
 
     account: str = "acc0123"
     token: str = "tok-SECRET-123"
@@ -134,7 +134,7 @@ class FakeWorkersAI:
     base_url: str = ""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        """Record, check and answer one run request."""
+        """Record and check one run request, then respond to it."""
         body = await request.read()
         model = request.match_info["model"]
         try:
