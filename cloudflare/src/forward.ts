@@ -67,7 +67,6 @@ function mimeMessage(env: Env, alert: Alert): string {
   return lines.join("\r\n");
 }
 
-// NOTE: not covered by the tests, which configure no e-mail binding.
 async function sendEmail(env: Env, alert: Alert): Promise<Delivery> {
   try {
     // Imported lazily so the Worker runs where the e-mail module is absent.

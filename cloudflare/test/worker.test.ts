@@ -2,6 +2,7 @@ import { createExecutionContext, createScheduledController, env, fetchMock, SELF
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import vectors from "../../tests/cloud/vectors.json";
 import worker from "../src/index";
+import { forwardAlert } from "../src/forward";
 import { resetRateLimit } from "../src/ratelimit";
 import { linkSignature, sign, verifySignature } from "../src/signing";
 
@@ -105,10 +106,24 @@ describe("POST /v1/alerts", () => {
 
     expect(response.status).toBe(202);
     const result = (await response.json()) as { deliveries: { ok: boolean }[] };
-    expect(result.deliveries).toHaveLength(2);
+    expect(result.deliveries.map((delivery) => delivery.target)).toEqual(["ntfy.example.test", "ha.example.test", "email"]);
     expect(result.deliveries.every((delivery) => delivery.ok)).toBe(true);
     expect(bodies).toHaveLength(2);
     expect(bodies[0]).toMatchObject({ text: "person at door (front), confirmed", alert: { event_id: "ev_test" } });
+  });
+
+  it("reports a failed e-mail without failing the webhooks", async () => {
+    const bodies: unknown[] = [];
+    interceptWebhooks(bodies);
+
+    const deliveries = await forwardAlert({ ...env, EMAIL_TO: "stranger@example.test" }, { camera: "front", label: "person" });
+
+    expect(deliveries).toEqual([
+      { target: "ntfy.example.test", ok: true, status: 200 },
+      { target: "ha.example.test", ok: true, status: 200 },
+      { target: "email", ok: false },
+    ]);
+    expect(bodies).toHaveLength(2);
   });
 
   it("rejects the vector's own request once its timestamp is stale", async () => {
