@@ -1,9 +1,9 @@
 """Per-camera pipeline: source → motion gate → detector → scene → event recorder.
 
 A `CameraWorker` owns one camera. Its source thread decodes the stream and hands sampled
-frames to a mailbox; the worker thread takes them one at a time and runs the steps. For a
-live stream the mailbox keeps only the newest frame, so a slow detector drops frames
-instead of building latency; for a recorded file (replay) nothing is dropped.
+frames to a mailbox, and the worker thread takes them one at a time and runs the steps.
+For a live stream the mailbox keeps only the newest frame, so a slow detector drops
+frames instead of building latency. For a recorded file (replay) nothing is dropped.
 """
 
 import io
@@ -99,8 +99,8 @@ class CameraWorker:
 
         self._mailbox: queue.Queue[SampledFrame] = queue.Queue(maxsize=1 if not replay else 4)
         self._stop = threading.Event()
-        # Frames handed to the mailbox and frames fully processed, so `wait` knows when a
-        # replayed file is done; `_source_finished` is set when a file source has ended.
+        # Frames handed to the mailbox and frames fully processed: `wait` compares them to
+        # tell when a replayed file is done. `_source_finished` is set when a file source ends.
         self._frames_in = 0
         self._frames_done = 0
         self._source_finished = threading.Event()

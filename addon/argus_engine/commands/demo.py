@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from .. import rtsp_server
 from ..config import CameraConfig, EngineConfig, ZoneConfig
 from ..detection import Detection
+from ..detector.service import Detector
 from ..errors import InputError
 from ..events.store import EventStore
 from ..frames import SampledFrame
@@ -44,42 +46,47 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Serve the demo clip, run the pipeline on it and print detections and events."""
     clip = demo_clip()
+    # The model first: without one there is nothing to demo, and nothing to clean up yet.
+    detector = open_detector(args.model)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     server = None
-    if not args.direct and rtsp_server.gstreamer_available():
-        port = _free_port()
-        server = rtsp_server.start_rtsp_server({"bikes": clip}, port)
-        url = f"rtsp://127.0.0.1:{port}/bikes"
-        rtsp_server.wait_ready(url, timeout=20)
-        _LOGGER.info("Demo RTSP server serving %s at %s", clip.name, url)
-    else:
-        if not args.direct:
-            _LOGGER.warning(
-                "GStreamer's RTSP server is not installed (Debian: gir1.2-gst-rtsp-server-1.0, python3-gi); "
-                "reading %s directly, paced in real time",
-                clip,
-            )
-        url = str(clip)
-
-    camera = CameraConfig(
-        id="demo",
-        name="Demo",
-        url=url,
-        zones=(ZoneConfig(id="street", name="Street", points=FULL_FRAME),),
-    )
     try:
+        url, server = _serve_clip(clip, direct=args.direct)
+        camera = CameraConfig(
+            id="demo",
+            name="Demo",
+            url=url,
+            zones=(ZoneConfig(id="street", name="Street", points=FULL_FRAME),),
+        )
         with tempfile.TemporaryDirectory(prefix="argus-demo-") as scratch:
             data_dir = Path(args.data) if args.data else Path(scratch)
-            _run_camera(camera, data_dir, args.model, direct=server is None, stop=stop, seconds=args.seconds)
+            _run_camera(camera, data_dir, detector, direct=server is None, stop=stop, seconds=args.seconds)
     except KeyboardInterrupt:
         pass
     finally:
+        detector.stop()
         if server is not None:
-            server.terminate()
-            server.wait(10)
+            rtsp_server.stop_rtsp_server(server)
     return 0
+
+
+def _serve_clip(clip: Path, *, direct: bool) -> tuple[str, subprocess.Popen | None]:
+    """Start the RTSP server on the clip and return its URL, or the clip's path without GStreamer."""
+    if not direct and rtsp_server.gstreamer_available():
+        port = _free_port()
+        server = rtsp_server.start_rtsp_server({"bikes": clip}, port)
+        url = f"rtsp://127.0.0.1:{port}/bikes"
+        _LOGGER.info("Demo RTSP server serving %s at %s", clip.name, url)
+        return url, server
+    if not direct:
+        _LOGGER.warning(
+            "GStreamer's RTSP server is not installed (Debian: gir1.2-gst-rtsp-server-1.0, python3-gi); "
+            "reading %s directly, paced in real time",
+            clip,
+        )
+    return str(clip), None
 
 
 def demo_clip() -> Path:
@@ -94,12 +101,11 @@ def demo_clip() -> Path:
 
 
 def _run_camera(
-    camera: CameraConfig, data_dir: Path, model: str | None, *, direct: bool, stop: threading.Event, seconds: float
+    camera: CameraConfig, data_dir: Path, detector: Detector, *, direct: bool, stop: threading.Event, seconds: float
 ) -> None:
     config = EngineConfig()
     data_dir.mkdir(parents=True, exist_ok=True)
     store = EventStore(data_dir / "events.db")
-    detector = open_detector(model)
     worker = CameraWorker(
         camera,
         detector=detector,
@@ -116,7 +122,6 @@ def _run_camera(
         stop.wait(seconds or None)
     finally:
         worker.stop()
-        detector.stop()
         store.close()
 
 
