@@ -241,12 +241,14 @@ RECORD_SCHEMA = vol.Schema(
     }
 )
 
+_ONE_SOURCE = "give either url or host (with port, path, username, password), not both"
+
 CAMERA_SCHEMA = vol.Schema(
     {
         vol.Optional("id"): _id,
         vol.Required("name"): _name,
-        vol.Exclusive("url", "source"): vol.All(str, vol.Length(min=1, max=2048)),
-        vol.Exclusive("host", "source"): vol.All(str, vol.Length(min=1, max=255)),
+        vol.Exclusive("url", "source", msg=_ONE_SOURCE): vol.All(str, vol.Length(min=1, max=2048)),
+        vol.Exclusive("host", "source", msg=_ONE_SOURCE): vol.All(str, vol.Length(min=1, max=255)),
         vol.Optional("port"): vol.All(int, vol.Range(min=1, max=65535)),
         vol.Optional("path"): vol.All(str, vol.Length(max=1024)),
         vol.Optional("username"): vol.All(str, vol.Length(max=255)),
