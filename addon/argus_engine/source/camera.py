@@ -112,7 +112,11 @@ class CameraSource:
             return True
         self._thread.join(timeout)
         if self._thread.is_alive():
-            self._log.warning("still blocked in a stream call after %.1f s; it exits within %g s", timeout, self.camera.timeout)
+            self._log.warning(
+                "worker did not stop within %.1f s because it is blocked in a stream call, "
+                "which the read timeout ends within %g s of its start",
+                timeout, self.camera.timeout,
+            )
             return False
         return True
 
