@@ -30,7 +30,7 @@ class CommandError(ArgusError):
 
 
 class Worker(Protocol):
-    """What the engine needs from a camera worker (see pipeline.py)."""
+    """The camera worker interface the engine uses (implemented by pipeline.CameraWorker)."""
 
     def start(self) -> None: ...
     def stop(self, timeout: float = 5.0) -> None: ...

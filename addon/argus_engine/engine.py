@@ -1,8 +1,8 @@
 """The engine runtime: cameras, detector, event store and the live message feed.
 
 `Engine` owns everything the API serves. Camera workers run in their own threads and
-call `publish` from there; the engine hops each message onto its asyncio loop and fans
-it out through the hub. Event messages are never taken from the worker directly: the
+call `publish` from there. The engine moves each message onto its asyncio loop and
+fans it out through the hub. Event messages are never taken from the worker directly: the
 event journal in SQLite is the source of truth, and a single pump reads it in cursor
 order and broadcasts what it has not broadcast yet. That keeps live pushes ordered by
 cursor even when two cameras journal events at the same moment, and lets `subscribe`

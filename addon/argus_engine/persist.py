@@ -4,7 +4,7 @@ Layout of the data dir:
 
 - `config.json`: cameras and zones as changed through the API, plus which cameras have
   detection switched off. Seeded from the config file on first start; afterwards it wins
-  over the config file for cameras and zones. It holds stream passwords, so it is 0600.
+  over the config file for cameras and zones. It contains stream passwords, so it is 0600.
 - `engine_id`: a random id made on first start and kept for good, so Home Assistant can
   recognise the engine after restarts and address changes.
 - `token`, `events.db`, `media/`: see token_store.py and the event store.

@@ -1,7 +1,7 @@
 """The API token: from ARGUS_TOKEN, or generated once and kept in `<data>/token`.
 
 The file is created with mode 0600 because the token grants full control of the
-engine, including the camera passwords it can be told to use.
+engine, including the camera passwords it stores.
 """
 
 import hmac

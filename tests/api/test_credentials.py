@@ -65,7 +65,8 @@ async def test_password_never_leaks(tmp_path, caplog, capfd):
 
     captured = capfd.readouterr()
     logs = "\n".join(record.getMessage() for record in caplog.records)
-    assert "gate" in logs and "yard" in logs
+    assert "gate" in logs
+    assert "yard" in logs
     assert "***" in json.dumps(hello)
     for name, text in [("replies and pushes", "\n".join(texts)), ("log records", logs), ("stderr", captured.err), ("stdout", captured.out)]:
         assert SECRET not in text, f"{name} contain the password"

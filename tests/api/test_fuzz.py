@@ -1,4 +1,4 @@
-"""10,000 generated malformed requests over one websocket: every one answered, nothing crashes."""
+"""10,000 generated malformed requests over one websocket: each gets a reply, nothing crashes."""
 
 import asyncio
 import json

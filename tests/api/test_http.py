@@ -55,7 +55,8 @@ async def test_latest_jpeg_height_and_annotate(api):
     image = Image.open(io.BytesIO(await response.read())).convert("RGB")
     assert image.size == (320, 180)
     red, green, _ = image.getpixel((10, 10))
-    assert red > 150 and green < 80
+    assert red > 150
+    assert green < 80
 
 
 @pytest.mark.parametrize("query", ["height=0", "height=-5", "height=abc", "height=99999"])

@@ -54,7 +54,8 @@ def test_run_serves_and_stops_on_sigterm(tmp_path):
             process.communicate()
     assert process.returncode == 0, stderr
     assert f"Listening on http://127.0.0.1:{port}" in stderr
-    assert "Engine" in stderr and "stopped" in stderr
+    assert "Engine " in stderr
+    assert " stopped" in stderr
     assert (tmp_path / "data" / "engine_id").is_file()
 
 

@@ -1,6 +1,6 @@
 """A real engine and its aiohttp app on 127.0.0.1 for API tests, plus a camera worker double.
 
-The double stands in for `pipeline.CameraWorker` only where the camera is incidental to
+The double replaces `pipeline.CameraWorker` only where the camera is incidental to
 the test (commands, frames, fan-out). It publishes through the engine's real `publish`
 path from its own thread, exactly as a worker does.
 """

@@ -28,7 +28,7 @@ def bearer_token(request: web.Request) -> str | None:
 
 
 def make_auth_middleware(tokens: TokenStore) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """Build middleware that answers 401 to requests without the right token.
+    """Build middleware that rejects requests without the right token with 401.
 
     A websocket upgrade without any Authorization header is let through: it must then
     send an `auth` message first (see ws.py). A wrong header is rejected here for both.

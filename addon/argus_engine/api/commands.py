@@ -1,8 +1,8 @@
 """Websocket request handlers, one per message type.
 
 Each handler takes the connection and the parsed request and returns the `result`
-object of the reply, or `REPLIED` when it has sent the reply itself (`subscribe`, which
-must answer before the snapshot and the replay follow).
+object of the reply, or `REPLIED` when it has sent the reply itself (`subscribe`, whose
+reply must go out before the snapshot and the replay).
 """
 
 import asyncio

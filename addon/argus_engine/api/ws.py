@@ -1,6 +1,6 @@
 """The websocket endpoint `/api/ws`: authentication, request dispatch and the live feed.
 
-Each connection reads requests in order and answers each one before reading the next.
+Each connection reads requests in order and replies to each one before reading the next.
 Live pushes go through the connection's `Subscriber` (hub.py), whose bounded queue is
 drained by its own task, so a client that stops reading is cut off instead of growing
 the engine's memory.
@@ -87,7 +87,7 @@ class Connection:
         return True
 
     async def handle_text(self, text: str) -> None:
-        """Parse and answer one request; every failure becomes an error reply."""
+        """Parse one request and send its reply; every failure becomes an error reply."""
         from .commands import HANDLERS, REPLIED
 
         data = _loads(text)
@@ -170,8 +170,8 @@ async def websocket_view(request: web.Request) -> web.WebSocketResponse:
 
 def _limit_send_buffer(request: web.Request) -> None:
     # Linux grows a socket's send buffer up to several MB for a client that does not
-    # read; capping it keeps that memory small and makes the subscriber queue fill
-    # up, which is what detects a slow consumer.
+    # read. Capping it keeps that memory small, and the subscriber queue then fills
+    # up, which is how a slow consumer is detected.
     transport = request.transport
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is not None:
@@ -214,7 +214,12 @@ def _too_deep(value: Any) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
         for child in children:
             if isinstance(child, (dict, list)):
                 if depth + 1 > MAX_DEPTH:
