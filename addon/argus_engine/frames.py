@@ -21,9 +21,10 @@ class SampledFrame:
     """
 
     camera_id: str
-    # Sequence number among sampled frames since the stream was opened.
+    # Sequence number among sampled frames since the source started; it never goes back.
     index: int
-    # Seconds since the start of the stream (from PTS), and the wall clock at decode.
+    # Stream seconds from PTS, kept increasing across reconnects and loops, and the wall
+    # clock at decode.
     time: float
     wall_time: float
     width: int
