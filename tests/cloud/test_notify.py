@@ -2,74 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-import socket
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from custom_components.argus.cloud import CameraCloudSettings, CloudSettings, crypto, signing
+from custom_components.argus.cloud import CameraCloudSettings, CloudSettings, crypto
 from custom_components.argus.cloud.outbox import BASE_DELAY, Outbox
 from tests.helpers.cloud import FakeClock, ImageSource, Recorder, event_message, make_manager
-
-SECRET = "worker-SECRET-xyz"
-
-
-class FakeWorker:
-    """Checks signatures like the Worker does and stores attachment blobs in memory."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.alerts: list[dict] = []
-        self.blobs: dict[str, bytes] = {}
-        self.rejected = 0
-        self.base_url = ""
-
-    def _authentic(self, request: web.Request, body: bytes) -> bool:
-        timestamp = int(request.headers.get(signing.TIMESTAMP_HEADER, "0"))
-        header = request.headers.get(signing.SIGNATURE_HEADER, "")
-        return signing.verify(SECRET, timestamp, body, header, self.clock.time())
-
-    async def alert(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if not self._authentic(request, body):
-            self.rejected += 1
-            return web.json_response({"error": "invalid signature"}, status=401)
-        self.alerts.append(json.loads(body))
-        return web.json_response({"delivered": 1}, status=202)
-
-    async def upload(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if not self._authentic(request, body):
-            self.rejected += 1
-            return web.json_response({"error": "invalid signature"}, status=401)
-        key = secrets.token_urlsafe(16)
-        self.blobs[key] = body
-        return web.json_response({"key": key, "url": f"{self.base_url}/v1/attachments/{key}", "expires": 0})
-
-    async def download(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.blobs[request.match_info["key"]])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def _start(worker: FakeWorker, port: int) -> web.AppRunner:
-    app = web.Application()
-    app.router.add_post("/v1/alerts", worker.alert)
-    app.router.add_post("/v1/attachments", worker.upload)
-    app.router.add_get("/v1/attachments/{key}", worker.download)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    worker.base_url = f"http://127.0.0.1:{port}"
-    return runner
-
+from tests.helpers.fake_worker import SECRET, FakeWorker, free_port, start_fake_worker
 
 def _settings(port: int, **changes) -> CloudSettings:
     return CloudSettings(worker_url=f"http://127.0.0.1:{port}", worker_secret=SECRET,
@@ -78,9 +19,9 @@ def _settings(port: int, **changes) -> CloudSettings:
 
 async def test_alert_with_encrypted_attachment(session, tmp_path: Path) -> None:
     clock = FakeClock()
-    worker = FakeWorker(clock)
-    port = _free_port()
-    runner = await _start(worker, port)
+    worker = FakeWorker(clock.time)
+    port = free_port()
+    runner = await start_fake_worker(worker, port)
     images = ImageSource()
     manager = make_manager(_settings(port), session, images, Recorder(), clock=clock.clock, storage_dir=tmp_path)
     manager.handle_event(event_message("ev1", zones=("door",)))
@@ -104,9 +45,9 @@ async def test_alert_with_encrypted_attachment(session, tmp_path: Path) -> None:
 
 async def test_fetch_attachment_decrypts(session, tmp_path: Path) -> None:
     clock = FakeClock()
-    worker = FakeWorker(clock)
-    port = _free_port()
-    runner = await _start(worker, port)
+    worker = FakeWorker(clock.time)
+    port = free_port()
+    runner = await start_fake_worker(worker, port)
     manager = make_manager(_settings(port), session, ImageSource(), Recorder(), clock=clock.clock)
     manager.handle_event(event_message("ev1", zones=("door",)))
 
@@ -119,7 +60,7 @@ async def test_fetch_attachment_decrypts(session, tmp_path: Path) -> None:
 
 async def test_offline_alert_queued_then_delivered(session, tmp_path: Path) -> None:
     clock = FakeClock()
-    port = _free_port()
+    port = free_port()
     manager = make_manager(_settings(port), session, ImageSource(), Recorder(), clock=clock.clock,
                            storage_dir=tmp_path)
     manager.handle_event(event_message("ev1", zones=("door",)))
@@ -129,8 +70,8 @@ async def test_offline_alert_queued_then_delivered(session, tmp_path: Path) -> N
     assert len(list(tmp_path.glob("*.json"))) == 1
     assert await manager.flush_outbox() == 0  # not due yet
 
-    worker = FakeWorker(clock)
-    runner = await _start(worker, port)
+    worker = FakeWorker(clock.time)
+    runner = await start_fake_worker(worker, port)
     clock.advance(BASE_DELAY + 1)
     delivered = await manager.flush_outbox()
     await runner.cleanup()
@@ -145,9 +86,9 @@ async def test_offline_alert_queued_then_delivered(session, tmp_path: Path) -> N
 
 async def test_auto_alert_on_zone_entry(session, tmp_path: Path) -> None:
     clock = FakeClock()
-    worker = FakeWorker(clock)
-    port = _free_port()
-    runner = await _start(worker, port)
+    worker = FakeWorker(clock.time)
+    port = free_port()
+    runner = await start_fake_worker(worker, port)
     settings = _settings(port, notify_auto=True, cameras={"front": CameraCloudSettings(notify=True)})
     manager = make_manager(settings, session, ImageSource(), Recorder(), clock=clock.clock)
 
@@ -206,7 +147,7 @@ async def test_rejected_alert_not_queued(session, tmp_path: Path, status) -> Non
     app.router.add_post("/v1/alerts", reject)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     manager = make_manager(_settings(port), session, ImageSource(), Recorder(), storage_dir=tmp_path)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import web
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.argus.cloud import crypto
 from custom_components.argus.cloud_setup import EVENT_VERIFIED
 from custom_components.argus.const import DOMAIN
 from custom_components.argus.diagnostics import async_get_config_entry_diagnostics
@@ -20,6 +22,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
+from tests.helpers.fake_worker import SECRET, FakeWorker, free_port, start_fake_worker
 from tests.helpers.workers_ai import FakeWorkersAI, RecordedRequest, envelope, start_fake_workers_ai
 from tests.integration.conftest import make_entry
 from tests.integration.engine_server import EngineServer, wait_until
@@ -246,3 +249,64 @@ async def test_options_flow_cloud_steps(hass: HomeAssistant, loaded_entry) -> No
     assert cloud["cameras"]["garage"] == {"verify": True, "notify": False, "zones": ["door"]}
     assert cloud["max_image_side"] == 800
     assert len(cloud["attachment_key"]) == 44
+
+
+async def test_notify_service_sends_encrypted_snapshot(hass: HomeAssistant, engine_server: EngineServer) -> None:
+    worker = FakeWorker(time.time)
+    port = free_port()
+    runner = await start_fake_worker(worker, port)
+    key = crypto.generate_key()
+    options = {"cloud": {"worker_url": f"http://127.0.0.1:{port}", "worker_secret": SECRET, "attachment_key": key}}
+    entry = await setup_entry(hass, engine_server, options)
+    _, event = engine_server.record_event("garage", zone_changes=[{"zone": "door", "change": "entered"}])
+    await hass.async_block_till_done()
+
+    response = await hass.services.async_call(
+        DOMAIN, "notify", {"config_entry_id": entry.entry_id, "event_id": event.id, "message": "Parcel?",
+                           "attach": "snapshot"},
+        blocking=True, return_response=True,
+    )
+    await runner.cleanup()
+
+    assert response["status"] == "sent"
+    assert worker.rejected == 0
+    (alert,) = worker.alerts
+    assert alert["event_id"] == event.id
+    assert alert["zone"] == "door"
+    assert alert["message"] == "Parcel?"
+    (blob,) = worker.blobs.values()
+    snapshot = (engine_server.engine.media_dir / event.snapshot_path).read_bytes()
+    assert crypto.decrypt(key, blob) == snapshot
+    assert hass.states.get("sensor.argus_cloud_upload_today").state != "0"
+
+
+async def test_verify_unknown_event_raises(hass: HomeAssistant, engine_server: EngineServer, fake_ai) -> None:
+    entry = await setup_entry(hass, engine_server, cloud_options(fake_ai))
+
+    with pytest.raises(ServiceValidationError, match="No event with id ev_missing"):
+        await hass.services.async_call(
+            DOMAIN, "verify", {"config_entry_id": entry.entry_id, "event_id": "ev_missing"}, blocking=True,
+            return_response=True,
+        )
+    assert fake_ai.requests == []
+
+
+async def test_invalid_cloud_options_turn_cloud_off(hass: HomeAssistant, engine_server: EngineServer, caplog) -> None:
+    options = {"cloud": {"account_id": "acc", "api_token": "tok-SECRET-9", "score_min": 0.9, "score_max": 0.1}}
+    entry = await setup_entry(hass, engine_server, options)
+
+    assert entry.runtime_data.cloud is None
+    assert "Ignoring invalid cloud options" in caplog.text
+    assert "score_min 0.9 is above score_max 0.1" in caplog.text
+    assert "tok-SECRET-9" not in caplog.text
+
+
+async def test_fix_flow_edge_cases(hass: HomeAssistant) -> None:
+    with pytest.raises(ValueError, match="has no fix flow"):
+        await async_create_fix_flow(hass, "engine_unreachable_x", None)
+
+    flow = await async_create_fix_flow(hass, "cloud_auth_failed_gone", {"entry_id": "gone"})
+    flow.hass = hass
+    result = await flow.async_step_init()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_found"
