@@ -16,7 +16,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
@@ -34,6 +33,7 @@ from .client import (
 from .cloud import CloudManager
 from .const import DOMAIN, SNAPSHOT_TIMEOUT, UNREACHABLE_REPAIR_DELAY
 from .events import fire_bus_event, signal_event
+from .issues import check_model_issue, clear_unreachable_issue, raise_unreachable_issue
 from .state import CameraInfo, CameraState, EngineState, EngineStats, EventMessage
 
 type ArgusConfigEntry = ConfigEntry[ArgusRuntimeData]
@@ -205,15 +205,7 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
     @callback
     def _raise_unreachable(self, _now: Any) -> None:
         self._cancel_repair_timer = None
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"unreachable_{self.config_entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="engine_unreachable",
-            translation_placeholders={"url": self.client.base_url, "minutes": str(int(UNREACHABLE_REPAIR_DELAY.total_seconds() // 60))},
-        )
+        raise_unreachable_issue(self.hass, self.config_entry, self.client.base_url)
 
     # --- pushes ------------------------------------------------------------------
 
@@ -251,7 +243,7 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         if self._cancel_repair_timer is not None:
             self._cancel_repair_timer()
             self._cancel_repair_timer = None
-        ir.async_delete_issue(self.hass, DOMAIN, f"unreachable_{self.config_entry.entry_id}")
+        clear_unreachable_issue(self.hass, self.config_entry)
 
     def _on_state(self, message: dict[str, Any]) -> None:
         camera_id = _camera_of(message)
@@ -310,22 +302,3 @@ _PUSH_HANDLERS = {
 def _camera_of(message: dict[str, Any]) -> str | None:
     camera = message.get("camera") or (message.get("data") or {}).get("camera")
     return str(camera) if camera else None
-
-
-def check_model_issue(hass: HomeAssistant, entry: ArgusConfigEntry, info: EngineInfo) -> None:
-    """Raise or clear the repair issue for an engine that has no usable model."""
-    issue_id = f"model_missing_{entry.entry_id}"
-    model = info.model if isinstance(info.model, dict) else {}
-    error = model.get("error")
-    if info.model and not error:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="model_missing",
-        translation_placeholders={"error": str(error or "no model loaded")},
-    )

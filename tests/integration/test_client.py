@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from custom_components.argus import client as client_module
+from custom_components.argus import client as client_module, connection as connection_module
 from custom_components.argus.client import (
     ArgusClient,
     CannotConnect,
@@ -73,7 +73,7 @@ async def test_not_an_engine(session, socket_enabled) -> None:
 
 
 async def test_stuck_handshake_times_out(engine_server: EngineServer, session, monkeypatch) -> None:
-    monkeypatch.setattr(client_module, "CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr(connection_module, "CONNECT_TIMEOUT", 0.5)
     proxy = FreezableProxy(engine_server.port)
     await proxy.start()
     proxy.freeze()
@@ -102,7 +102,7 @@ async def test_requests_and_errors(engine_server: EngineServer, session) -> None
 
 
 async def test_request_times_out(engine_server: EngineServer, session, monkeypatch) -> None:
-    monkeypatch.setattr(client_module, "REQUEST_TIMEOUT", 0.5)
+    monkeypatch.setattr(connection_module, "REQUEST_TIMEOUT", 0.5)
     proxy = FreezableProxy(engine_server.port)
     await proxy.start()
     try:
