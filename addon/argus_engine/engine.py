@@ -82,7 +82,17 @@ class Engine:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the store, load the model and start every enabled camera."""
+        """Open the store, load the model and start every enabled camera.
+
+        If any step fails, whatever was started is stopped again before the error is raised.
+        """
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.store = await asyncio.to_thread(EventStore, self.data_dir / "events.db", media_dir=self.media_dir)
         closed = await asyncio.to_thread(self.store.close_open_events, time.time())

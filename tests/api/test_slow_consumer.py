@@ -97,6 +97,13 @@ async def count_states(ws, stop_at: int) -> int:
                 return seen
 
 
+async def wait_for_drop(api, timeout: float = 120.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while api.engine.hub.slow_consumers == 0:
+        assert asyncio.get_running_loop().time() < deadline, "the stalled subscriber was never dropped"
+        await asyncio.sleep(0.01)
+
+
 @pytest.mark.slow
 async def test_slow_consumer_is_closed(api):
     worker = StillWorker.instances[0]
@@ -109,11 +116,16 @@ async def test_slow_consumer_is_closed(api):
     gc.collect()
     rss_before = rss_bytes()
 
-    await publish_states(worker)
+    publisher = asyncio.create_task(publish_states(worker))
+    await wait_for_drop(api)
+    # The client starts reading again at once, so the engine's close frame (sent with a
+    # 5 s timeout) reaches it even on a loaded machine.
+    closing = asyncio.create_task(asyncio.to_thread(raw.read_until_close))
+    await publisher
     healthy_seen = await asyncio.wait_for(healthy_reader, 120)
     gc.collect()
     rss_after = rss_bytes()
-    code, reason, frames = await asyncio.to_thread(raw.read_until_close)
+    code, reason, frames = await asyncio.wait_for(closing, 60)
     raw.close()
 
     growth_mb = (rss_after - rss_before) / 1e6

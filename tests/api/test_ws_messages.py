@@ -354,3 +354,13 @@ async def test_token_from_env_cannot_rotate(tmp_path, monkeypatch):
         assert reply["error"]["code"] == "not_supported"
         assert not (tmp_path / "token").exists()
         await ws.close()
+
+
+async def test_bad_model_fails_start_cleanly(tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx model")
+    with pytest.raises(ValueError, match="broken.onnx"):
+        async with running_api(tmp_path / "data", model_path=broken):
+            pass
+    async with running_api(tmp_path / "data") as api:
+        assert api.engine.store is not None

@@ -82,6 +82,8 @@ async def subscribe(connection: Connection, message: dict[str, Any]) -> object:
 
 
 async def _replay(connection: Connection, since: int, up_to: int) -> None:
+    # NOTE: retention deletes the journal messages of expired events, so a client that
+    # was away for longer than retention_days gets no word of those.
     store = connection.engine.store
     position = since
     while store is not None and position < up_to:
