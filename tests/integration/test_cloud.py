@@ -310,3 +310,18 @@ async def test_fix_flow_edge_cases(hass: HomeAssistant) -> None:
     result = await flow.async_step_init()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_found"
+
+
+async def test_missing_snapshot_is_unverified(hass: HomeAssistant, engine_server: EngineServer, fake_ai) -> None:
+    entry = await setup_entry(hass, engine_server, cloud_options(fake_ai, verify_mode="off"))
+    _, event = engine_server.record_event("garage", zone_changes=[{"zone": "door", "change": "entered"}])
+    await hass.async_block_till_done()
+    (engine_server.engine.media_dir / event.snapshot_path).unlink()
+
+    response = await hass.services.async_call(
+        DOMAIN, "verify", {"config_entry_id": entry.entry_id, "event_id": event.id}, blocking=True, return_response=True
+    )
+
+    assert response["verdict"] == "unverified"
+    assert response["error"] == "image_unavailable"
+    assert fake_ai.requests == []
