@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from custom_components.argus.cloud import CameraCloudSettings, CloudSettings, crypto
+from custom_components.argus.cloud import CameraCloudSettings, CloudError, CloudSettings, crypto
 from custom_components.argus.cloud.outbox import BASE_DELAY, Outbox
 from tests.helpers.cloud import FakeClock, ImageSource, Recorder, event_message, make_manager
 from tests.helpers.fake_worker import SECRET, FakeWorker, free_port, start_fake_worker
@@ -156,3 +156,73 @@ async def test_rejected_alert_not_queued(session, tmp_path: Path, status) -> Non
 
     assert result.status == "rejected"
     assert list(tmp_path.glob("*.json")) == []
+
+
+async def _start_status_server(statuses: list[int], body: str = '{"ok": true}') -> tuple[web.AppRunner, int]:
+    """Serve every path with the next status from `statuses` (the last one repeats)."""
+
+    async def respond(_: web.Request) -> web.Response:
+        status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", respond)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, port
+
+
+async def test_flush_backs_off_then_drops_rejected(session, tmp_path: Path) -> None:
+    clock = FakeClock()
+    runner, port = await _start_status_server([503, 503, 400])
+    manager = make_manager(_settings(port), session, ImageSource(), Recorder(), clock=clock.clock,
+                           storage_dir=tmp_path)
+
+    queued = await manager.notify(message="first")
+    clock.advance(BASE_DELAY + 1)
+    still_queued = await manager.flush_outbox()
+    (item,) = Outbox(tmp_path, max_items=10, max_bytes=1_000_000).due(now=clock.now + 3600)
+    clock.advance(3600)
+    dropped = await manager.flush_outbox()
+    await runner.cleanup()
+
+    assert queued.status == "queued"
+    assert still_queued == 0
+    assert item.attempts == 1
+    assert dropped == 0
+    assert list(tmp_path.glob("*.json")) == []
+
+
+async def test_send_without_outbox_reports_failure(session) -> None:
+    manager = make_manager(_settings(free_port()), session, ImageSource(), Recorder())
+
+    result = await manager.notify(message="nobody listens")
+
+    assert result.status == "failed"
+    assert "Worker unreachable" in result.message
+    assert await manager.flush_outbox() == 0
+
+
+async def test_non_json_upload_response_rejected(session) -> None:
+    runner, port = await _start_status_server([200], body="<html>proxy page</html>")
+    manager = make_manager(_settings(port), session, ImageSource(), Recorder())
+    manager.handle_event(event_message("ev1", zones=("door",)))
+
+    result = await manager.notify(event_id="ev1", attach="snapshot")
+    await runner.cleanup()
+
+    assert result.status == "rejected"
+    assert "non-JSON" in result.message
+
+
+async def test_fetch_attachment_errors(session) -> None:
+    runner, port = await _start_status_server([403])
+    manager = make_manager(_settings(port), session, ImageSource(), Recorder())
+
+    with pytest.raises(CloudError, match="HTTP 403"):
+        await manager.notifier.fetch_attachment(f"http://127.0.0.1:{port}/v1/attachments/x")
+    await runner.cleanup()
+    with pytest.raises(CloudError, match="attachment download failed"):
+        await manager.notifier.fetch_attachment(f"http://127.0.0.1:{free_port()}/v1/attachments/x")
