@@ -95,11 +95,10 @@ class Engine:
     async def _start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.store = await asyncio.to_thread(EventStore, self.data_dir / "events.db", media_dir=self.media_dir)
-        closed = await asyncio.to_thread(self.store.close_open_events, time.time())
-        # The closing `end` messages stay in the journal for clients that replay.
+        # Nobody is subscribed yet, so the `end` messages of events left open by the
+        # previous run reach clients through the replay.
+        await asyncio.to_thread(self.store.close_open_events, time.time())
         self._cursor = await asyncio.to_thread(self.store.last_cursor)
-        if closed:
-            _LOGGER.info("Ended %d event(s) left open by the previous run", len(closed))
         if self._model_path is not None:
             await asyncio.to_thread(self._load_model, self._model_path)
         await self.cameras.start_all()
@@ -124,6 +123,8 @@ class Engine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self.cameras.stop_all()
+        # Let the last messages of the stopped workers reach the loop, then drain the journal.
+        await asyncio.sleep(0)
         if self._pump_task is not None:
             await asyncio.gather(self._pump_task, return_exceptions=True)
         await self.hub.close()
@@ -133,6 +134,7 @@ class Engine:
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
             self.store = None
+        self._loop = None
         _LOGGER.info("Engine %s stopped", self.engine_id)
 
     def _make_worker(self, camera: CameraConfig) -> Worker:
@@ -178,9 +180,10 @@ class Engine:
         return {camera.id for camera in self.cameras.cameras}
 
     def _request_pump(self) -> None:
+        if self._loop is None or self.store is None:
+            return  # stopped: the journal has the message for the next run's replay
         self._pump_pending = True
         if self._pump_task is None or self._pump_task.done():
-            assert self._loop is not None
             self._pump_task = self._loop.create_task(self._pump_journal(), name="argus-journal")
 
     async def _pump_journal(self) -> None:
