@@ -1,12 +1,13 @@
 """HTTP endpoints: token check, frames, MJPEG, events and their media, stats, path safety."""
 
+import asyncio
 import io
 import time
 import pytest
 from PIL import Image
 
 from argus_engine.events.model import Event
-from tests.helpers.engine_api import AUTH, stored_event
+from tests.helpers.engine_api import AUTH, StillWorker, stored_event
 
 PROTECTED = [
     "/api/stats",
@@ -80,6 +81,13 @@ async def test_mjpeg_streams_parts_and_stops(api):
         data += await response.content.readany()
     assert b"Content-Type: image/jpeg" in data
     response.close()
+
+    # The stream renders 5 frames/s; once the client is gone the count must stop growing.
+    worker = StillWorker.instances[0]
+    await asyncio.sleep(1.0)
+    after_close = worker.jpeg_requests
+    await asyncio.sleep(1.5)
+    assert worker.jpeg_requests <= after_close + 1
     follow_up = await api.client.get("/api/health")
     assert follow_up.status == 200
 

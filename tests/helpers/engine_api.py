@@ -39,6 +39,7 @@ class StillWorker:
         self.stopped = False
         self.updates: list[CameraConfig] = []
         self.counts: dict[str, int] = {}
+        self.jpeg_requests = 0
         StillWorker.instances.append(self)
 
     def start(self) -> None:
@@ -70,6 +71,7 @@ class StillWorker:
         return {"fps": 5.0, "motion_percent": 0.0, "detector_ms": None}
 
     def latest_jpeg(self, *, annotate: bool = False, height: int | None = None) -> bytes | None:
+        self.jpeg_requests += 1
         image = Image.new("RGB", (640, 360), (90, 90, 90) if not annotate else (200, 30, 30))
         if height:
             image = image.resize((round(640 * height / 360), height))
