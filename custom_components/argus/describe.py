@@ -1,19 +1,24 @@
 """Human-readable names for engine events, shared by the media browser and the logbook.
 
-Labels are the detector's class names (`person`, `car`, ...) and zones are referred to
-by the names the user gave them; ids only appear when the camera or zone is no longer
-in the engine's config.
+Labels are the detector's class names (`person`, `car`, ...), and cameras and zones
+appear under the names the user gave them. Ids stand in only when the camera or zone
+is no longer in the engine's config.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
 from .const import DOMAIN
-from .coordinator import ArgusConfigEntry, ArgusCoordinator
+
+if TYPE_CHECKING:
+    # Only for annotations: the coordinator imports `events`, which imports this module.
+    from .coordinator import ArgusConfigEntry, ArgusCoordinator
 
 
 def label_text(label: Any) -> str:
@@ -48,8 +53,16 @@ def score_text(score: Any) -> str:
     return f"{score:.2f}"
 
 
+def zone_event_entity_id(hass: HomeAssistant, engine_id: str, camera_id: str, zone_id: str | None) -> str | None:
+    """Return the entity id of a zone's event entity, looked up by its unique id."""
+    if not zone_id:
+        return None
+    unique_id = f"{engine_id}:{camera_id}:zone:{zone_id}:zone_event"
+    return er.async_get(hass).async_get_entity_id(Platform.EVENT, DOMAIN, unique_id)
+
+
 def loaded_coordinator(hass: HomeAssistant, entry_id: Any) -> ArgusCoordinator | None:
-    """Return the coordinator of a loaded Argus entry, or None."""
+    """Return the coordinator of an Argus entry that has been set up, or None."""
     entry: ArgusConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id)) if entry_id else None
     if entry is None or entry.domain != DOMAIN:
         return None

@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from .client import path_id
 from .const import DOMAIN, EVENT_ARGUS, SIGNED_URL_LIFETIME
+from .describe import zone_event_entity_id
 from .state import EventMessage
 
 MEDIA_KINDS = ("snapshot.jpg", "crop.jpg", "clip.mp4")
@@ -49,6 +50,8 @@ def fire_bus_event(hass: HomeAssistant, entry_id: str, engine_id: str, message: 
         "id": event_id,
         "camera": event.get("camera"),
         "zone": zone,
+        # The zone's event entity, so the logbook lists this event in that entity's history.
+        "entity_id": zone_event_entity_id(hass, engine_id, str(event.get("camera") or ""), zone),
         "zones": list(event.get("zones") or ()),
         "zone_changes": [{"zone": change.zone, "change": change.change} for change in message.zone_changes],
         "label": event.get("label"),
