@@ -174,3 +174,13 @@ async def test_options_annotate(hass: HomeAssistant, loaded_entry: MockConfigEnt
     result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_ANNOTATE_STILLS: False})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert loaded_entry.options[CONF_ANNOTATE_STILLS] is False
+
+
+async def test_options_lead_to_cloud_settings(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_ANNOTATE_STILLS: False, "configure_cloud": True}
+    )
+    # The cloud settings are a further step; the local option is kept for its end.
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "cloud"

@@ -183,19 +183,17 @@ async def test_zone_flow_without_cameras(hass: HomeAssistant, socket_enabled: No
 
 
 async def test_zone_flow_engine_lost_midway(hass: HomeAssistant, loaded_entry, engine_server: EngineServer) -> None:
-    result = await start_subflow(hass, loaded_entry, "zone")
     form = {"camera_id": "garage", "name": "Gate", "points": TRIANGLE, "min_score": 0, "inertia": 3, "loitering_seconds": 0}
-    result = await configure(hass, result, form)
-    assert result["step_id"] == "confirm"
+    flows = [await configure(hass, await start_subflow(hass, loaded_entry, "zone"), form) for _ in range(2)]
+    assert [flow["step_id"] for flow in flows] == ["confirm", "confirm"]
     await engine_server.stop()
     await wait_until(lambda: state_of(hass, OCCUPANCY) == "unavailable", what="unavailable")
-    for step in ("save", "edit"):
-        aborted = await configure(hass, result, {"next_step_id": step})
+
+    for flow, step in zip(flows, ("save", "edit"), strict=True):
+        aborted = await configure(hass, flow, {"next_step_id": step})
         assert aborted["type"] is FlowResultType.ABORT
         assert aborted["reason"] == "not_connected"
-        result = await start_subflow(hass, loaded_entry, "zone")
-        assert result["reason"] == "not_connected"
-        break
+    assert (await start_subflow(hass, loaded_entry, "zone"))["reason"] == "not_connected"
 
 
 async def test_camera_added_while_engine_drops(hass: HomeAssistant, loaded_entry, engine_server: EngineServer, monkeypatch) -> None:
