@@ -1,6 +1,7 @@
 """HTTP endpoints: health, camera frames, the event list and event media, stats."""
 
 import asyncio
+import json
 import logging
 import re
 from pathlib import Path
@@ -50,10 +51,7 @@ def _frame_options(request: web.Request) -> tuple[bool, int | None]:
     if height_text is None:
         return annotate, None
     if not height_text.isdigit() or not 1 <= int(height_text) <= MAX_HEIGHT:
-        raise web.HTTPBadRequest(
-            text=f'{{"error": {{"code": "{INVALID_MESSAGE}", "message": "height must be an integer from 1 to {MAX_HEIGHT}"}}}}',
-            content_type="application/json",
-        )
+        raise _bad_query(f"height must be an integer from 1 to {MAX_HEIGHT}")
     return annotate, int(height_text)
 
 
@@ -90,7 +88,7 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Cache-Control": "no-store"})
     response.content_type = f"multipart/x-mixed-replace;boundary={MJPEG_BOUNDARY}"
     await response.prepare(request)
-    interval = 1.0 / min(MJPEG_MAX_FPS, max(worker_fps(_engine(request), request), 1.0))
+    interval = 1.0 / min(MJPEG_MAX_FPS, max(_camera_fps(_engine(request), request), 1.0))
     stopping = _stopping(request)
     try:
         while not stopping.is_set():
@@ -113,7 +111,7 @@ def _stopping(request: web.Request) -> asyncio.Event:
     return request.app[STOPPING]
 
 
-def worker_fps(engine: Any, request: web.Request) -> float:
+def _camera_fps(engine: Any, request: web.Request) -> float:
     """Return the camera's detect fps, the rate at which its annotated frame changes."""
     camera_id = request.match_info["camera_id"]
     camera = next((camera for camera in engine.cameras.cameras if camera.id == camera_id), None)
@@ -142,10 +140,8 @@ def _float_query(request: web.Request, name: str) -> float | None:
 
 
 def _bad_query(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(
-        text=f'{{"error": {{"code": "{INVALID_MESSAGE}", "message": "{message}"}}}}',
-        content_type="application/json",
-    )
+    body = json.dumps({"error": {"code": INVALID_MESSAGE, "message": message}})
+    return web.HTTPBadRequest(text=body, content_type="application/json")
 
 
 def _limit(request: web.Request) -> int:
