@@ -32,11 +32,18 @@ async def test_health_needs_no_token(api):
     assert set(body) == {"status", "version"}
 
 
-@pytest.mark.parametrize("path", PROTECTED)
-@pytest.mark.parametrize("headers", WRONG_HEADERS, ids=["none", "wrong", "basic", "empty"])
+# A websocket upgrade without any header authenticates by its first message instead
+# (tested in test_ws_messages), so that one pair is left out.
+BAD_TOKEN_CASES = [
+    pytest.param(path, headers, id=f"{path}-{name}")
+    for path in PROTECTED
+    for headers, name in zip(WRONG_HEADERS, ["none", "wrong", "basic", "empty"])
+    if not (path == "/api/ws" and headers is None)
+]
+
+
+@pytest.mark.parametrize(("path", "headers"), BAD_TOKEN_CASES)
 async def test_protected_paths_reject_bad_token(api, path, headers):
-    if path == "/api/ws" and headers is None:
-        pytest.skip("a websocket without a header authenticates by message (tested in test_ws_messages)")
     response = await api.client.get(path, headers=headers)
     assert response.status == 401
     body = await response.json()
