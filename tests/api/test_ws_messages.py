@@ -41,6 +41,18 @@ async def test_auth_rejected_closes_4001(api, first):
     assert message.data == 4001
 
 
+async def test_auth_after_header_auth(api):
+    ws = await api.ws()
+    await ws.send_json({"type": "auth", "token": TOKEN})
+    assert await ws.receive_json(timeout=10) == {"type": "auth_ok"}
+    await ws.send_json({"id": 4, "type": "auth", "token": "wrong-token-0123456789"})
+    reply = await ws.receive_json(timeout=10)
+    assert reply["id"] == 4
+    assert reply["error"]["code"] == "unauthorized"
+    assert (await request(ws, {"id": 5, "type": "ping"}))["success"]
+    await ws.close()
+
+
 async def test_auth_timeout_closes_4001(api, monkeypatch):
     monkeypatch.setattr(ws_module, "AUTH_TIMEOUT", 0.2)
     ws = await api.client.ws_connect("/api/ws")

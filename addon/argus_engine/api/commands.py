@@ -12,7 +12,7 @@ from typing import Any
 from ..config import camera_to_dict, zone_to_dict
 from ..hub import TooManySubscribersError, Subscriber
 from ..token_store import TokenFixedError
-from .errors import INVALID_MESSAGE, NOT_SUPPORTED, TOO_MANY_SUBSCRIBERS, UNAUTHORIZED, ApiError
+from .errors import INVALID_MESSAGE, NOT_SUPPORTED, TOO_MANY_SUBSCRIBERS, ApiError
 from .ws import CLOSE_UNAUTHORIZED, MAX_SAFE_INTEGER, Connection, close_all
 
 REPLIED = object()
@@ -44,13 +44,6 @@ _TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false", dict: 
 
 async def hello(connection: Connection, message: dict[str, Any]) -> dict[str, Any]:
     return connection.engine.hello()
-
-
-async def auth(connection: Connection, message: dict[str, Any]) -> dict[str, Any]:
-    """Accept a repeated `auth` on an authenticated connection when its token is right."""
-    if not connection.engine.tokens.check(message.get("token")):
-        raise ApiError(UNAUTHORIZED, "wrong token", field="token")
-    return {}
 
 
 async def ping(connection: Connection, message: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +167,6 @@ async def zone_remove(connection: Connection, message: dict[str, Any]) -> dict[s
 
 
 HANDLERS: dict[str, Handler] = {
-    "auth": auth,
     "hello": hello,
     "ping": ping,
     "subscribe": subscribe,

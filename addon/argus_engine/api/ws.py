@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 from ..camera_registry import CommandError
 from ..hub import Subscriber, encode
 from ..stream_url import redact
-from .errors import INTERNAL_ERROR, INVALID_JSON, INVALID_MESSAGE, UNKNOWN_TYPE, ApiError
+from .errors import INTERNAL_ERROR, INVALID_JSON, INVALID_MESSAGE, UNAUTHORIZED, UNKNOWN_TYPE, ApiError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ class Connection:
         if _too_deep(data):
             await self.send_error(None, ApiError(INVALID_MESSAGE, f"message is nested deeper than {MAX_DEPTH} levels"))
             return
+        if data.get("type") == "auth":
+            await self._repeat_auth(data)
+            return
         request_id = data.get("id")
         if not _valid_id(request_id):
             await self.send_error(None, ApiError(INVALID_MESSAGE, "id must be an integer", field="id"))
@@ -122,6 +125,17 @@ class Connection:
         else:
             if result is not REPLIED:
                 await self.send({"id": request_id, "type": "result", "success": True, "result": result})
+
+    async def _repeat_auth(self, data: dict[str, Any]) -> None:
+        """Answer an `auth` on an authenticated socket (a client that sent the header and the message)."""
+        request_id = data["id"] if _valid_id(data.get("id")) else None
+        if not self.engine.tokens.check(data.get("token")):
+            await self.send_error(request_id, ApiError(UNAUTHORIZED, "wrong token", field="token"))
+            return
+        reply: dict[str, Any] = {"type": "auth_ok"}
+        if request_id is not None:
+            reply["id"] = request_id
+        await self.send(reply)
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send one message now (replies, snapshot and replay)."""
