@@ -178,3 +178,19 @@ async def test_service_retries_unverified_event(fake_ai, session) -> None:
     assert retried.verdict == "confirmed"
     assert again is retried
     assert len(fake_ai.requests) == 2
+
+
+async def test_long_retry_after_trips_breaker(fake_ai, session) -> None:
+    async def long_wait(_: RecordedRequest) -> web.Response:
+        return envelope(success=False, status=429, headers={"Retry-After": "3600"})
+
+    fake_ai.responder = long_wait
+    clock = FakeClock()
+    manager = make_manager(verify_settings(fake_ai), session, ImageSource(), Recorder(), clock=clock.clock)
+
+    result = await manager.handle_event(event_message("ev1", score=0.5))
+
+    assert result.error == "rate_limited"
+    assert result.attempts == 1
+    assert manager.breaker.is_open
+    assert clock.sleeps == []

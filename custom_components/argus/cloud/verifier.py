@@ -145,8 +145,11 @@ class Verifier:
 
     def _handle_rate_limit(self, err: RateLimitedError, attempts: int) -> None:
         retry_after = err.retry_after if err.retry_after is not None else float(2**attempts)
-        if attempts >= self._settings.max_attempts or retry_after > self._settings.max_retry_after:
-            self._breaker.trip(f"rate limited {attempts} times")
+        if attempts >= self._settings.max_attempts:
+            self._breaker.trip(f"rate limited {attempts} times in a row")
+            raise err
+        if retry_after > self._settings.max_retry_after:
+            self._breaker.trip(f"Retry-After {retry_after:g} s is longer than {self._settings.max_retry_after:g} s")
             raise err
         _LOGGER.debug("Rate limited, retrying in %.1f s (attempt %d)", retry_after, attempts)
         self._breaker.defer(retry_after)
@@ -166,8 +169,10 @@ class Verifier:
 
     async def _after_413(self, event: EventView, attempt: _Attempt, attempts: int) -> _Attempt:
         # A second 413 or no attempt left: give up rather than send the same payload again.
-        if attempt.shrunk_after_413 or attempts >= self._settings.max_attempts:
+        if attempt.shrunk_after_413:
             raise PayloadTooLargeError(f"request of {len(attempt.body)} bytes rejected with HTTP 413 after shrinking")
+        if attempts >= self._settings.max_attempts:
+            raise PayloadTooLargeError(f"request of {len(attempt.body)} bytes rejected with HTTP 413; no attempt left")
         image = await self._executor(shrink, attempt.image, self._settings.jpeg_quality)
         _LOGGER.info(
             "Workers AI rejected a %d byte request with 413; retrying once at %dx%d",
