@@ -127,7 +127,7 @@ class Connection:
                 await self.send({"id": request_id, "type": "result", "success": True, "result": result})
 
     async def _repeat_auth(self, data: dict[str, Any]) -> None:
-        """Answer an `auth` on an authenticated socket (a client that sent the header and the message)."""
+        """Reply to an `auth` on a socket that already authenticated by header."""
         request_id = data["id"] if _valid_id(data.get("id")) else None
         if not self.engine.tokens.check(data.get("token")):
             await self.send_error(request_id, ApiError(UNAUTHORIZED, "wrong token", field="token"))
