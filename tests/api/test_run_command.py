@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -69,4 +70,22 @@ def test_run_rejects_bad_config(tmp_path):
     )
     assert result.returncode == 2
     assert "unsupported stream URL scheme 'ftp'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.model
+def test_run_reports_busy_port(tmp_path):
+    model = real_model("yolo26n-320.onnx")
+    config = tmp_path / "argus.yaml"
+    config.write_text("cameras: []\n")
+    env = {**os.environ, "ARGUS_TOKEN": "run-command-token-0123", "PYTHONPATH": str(REPO / "addon")}
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "argus_engine", "run", "--config", str(config), "--data", str(tmp_path / "data"),
+             "--host", "127.0.0.1", "--port", str(port), "--model", str(model)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..config import load_file
-from ..errors import ModelNotFoundError
+from ..errors import ConfigError, ModelNotFoundError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,7 +66,10 @@ async def serve(config, data_dir: Path, *, host: str, port: int, model_path: Pat
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as err:
+            raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port or --host") from err
         _LOGGER.info("Listening on http://%s:%d (%d camera(s): %s)", host, port, len(engine.cameras.cameras),
                      ", ".join(camera.id for camera in engine.cameras.cameras) or "none")
         await stop.wait()
