@@ -75,7 +75,7 @@ def _register_engine_device(hass: HomeAssistant, entry: ArgusConfigEntry, coordi
         sw_version=coordinator.info.version,
         configuration_url=None,
     )
-    # Cameras removed from the engine leave their devices behind; drop them.
+    # Cameras removed from the engine leave their devices behind, so drop them.
     known = {(DOMAIN, coordinator.engine_id)} | {(DOMAIN, f"{coordinator.engine_id}:{camera_id}") for camera_id in coordinator.cameras}
     for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
         if not device.identifiers & known:
@@ -89,7 +89,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: ArgusConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ArgusConfigEntry) -> bool:
-    """Unload the platforms; the connection closes through `async_on_unload`."""
+    """Unload the platforms. The connection closes through `async_on_unload`."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

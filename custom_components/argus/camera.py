@@ -2,7 +2,7 @@
 
 Stills and the MJPEG live view come from the engine (with boxes and zones drawn when
 the annotate option is on). `stream_source` is the camera's own RTSP URL with
-credentials, so HA's stream and WebRTC work without going through the engine; it is
+credentials, so HA's stream and WebRTC work without going through the engine. It is
 known only for cameras added in Home Assistant, because the engine reports passwords
 as ***.
 """

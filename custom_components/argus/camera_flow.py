@@ -28,7 +28,7 @@ FORM_FIELDS = ("name", *SOURCE_FIELDS, "detect_fps", "objects")
 
 
 def camera_schema(*, objects: list[str]) -> vol.Schema:
-    """Return the camera form; either `url` or `host` (with the fields after it) is used."""
+    """Return the camera form, in which either `url` or `host` with the fields after it is used."""
     return vol.Schema(
         {
             vol.Required("name"): str,
@@ -68,7 +68,7 @@ def camera_payload(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _normalised(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the form input with the port as an integer; number selectors return floats."""
+    """Return the form input with the port as an integer, because number selectors return floats."""
     data = dict(user_input)
     if data.get("port"):
         data["port"] = int(data["port"])
@@ -110,7 +110,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Edit the camera; an empty password keeps the stored one."""
+        """Edit the camera. An empty password keeps the stored one."""
         if (coordinator := loaded_coordinator(self)) is None:
             return self.async_abort(reason="not_connected")
         subentry = self._get_reconfigure_subentry()

@@ -1,8 +1,8 @@
 """Client for the Argus engine's HTTP API, and the entry point to its websocket.
 
 This module imports nothing from Home Assistant, so it can be tested on its own and
-moved into a library later. `ArgusClient` holds the address and token and does the
-one-shot calls; the websocket lives in `connection.py`.
+moved into a library later. `ArgusClient` stores the address and token and makes the
+one-shot calls. The websocket lives in `connection.py`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SUPPORTED_PROTOCOL_MAJOR = 1
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineInfo:
-    """The engine's answer to `hello`."""
+    """The result of the engine's `hello` request."""
 
     engine_id: str
     version: str
@@ -74,7 +74,7 @@ class ArgusClient:
     """Address and token of one engine, plus its HTTP calls."""
 
     def __init__(self, session: aiohttp.ClientSession, *, host: str, port: int, token: str) -> None:
-        """Remember where the engine is; the session belongs to the caller."""
+        """Remember where the engine is. The session belongs to the caller."""
         self.session = session
         self.host = host
         self.port = port
@@ -92,13 +92,13 @@ class ArgusClient:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def connect(self, on_push: PushHandler | None = None) -> EngineConnection:
-        """Open and authenticate a websocket; pushes go to `on_push`."""
+        """Open and authenticate a websocket whose pushes go to `on_push`."""
         connection = EngineConnection(self, on_push or _ignore_push)
         await connection.open()
         return connection
 
     async def async_hello(self) -> EngineInfo:
-        """Connect, ask `hello`, and close again; used to test host, port and token."""
+        """Connect, request `hello` and close again, to test host, port and token."""
         connection = await self.connect()
         try:
             return EngineInfo.from_result(await connection.request("hello"))
@@ -108,7 +108,7 @@ class ArgusClient:
     async def request_http(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None
     ) -> aiohttp.ClientResponse:
-        """Start an HTTP request; the caller reads and releases the response."""
+        """Start an HTTP request. The caller reads and releases the response."""
         try:
             response = await self.session.request(
                 method,
@@ -125,7 +125,7 @@ class ArgusClient:
         return response
 
     async def fetch_bytes(self, path: str, params: Mapping[str, str] | None = None) -> bytes | None:
-        """Return the body of a GET, or None when the engine answers 404."""
+        """Return the body of a GET, or None when the engine returns 404."""
         response = await self.request_http("GET", path, params=params)
         async with response:
             if response.status == 404:

@@ -53,7 +53,7 @@ class EngineConnection:
     """One authenticated websocket to the engine."""
 
     def __init__(self, client: ArgusClient, on_push: PushHandler) -> None:
-        """Prepare the connection; `open` connects."""
+        """Prepare the connection, which `open` connects."""
         self._client = client
         self._on_push = on_push
         self._ids = itertools.count(1)
@@ -66,7 +66,7 @@ class EngineConnection:
         """Connect, authenticate, and start the reader and heartbeat tasks."""
         url = self._client.base_url + "/api/ws"
         try:
-            # The session's default timeout is minutes; a stuck handshake must not delay retries.
+            # The session's default timeout is minutes, and a stuck handshake must not delay retries.
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 self._ws = await self._client.session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=CONNECT_TIMEOUT))
         except aiohttp.WSServerHandshakeError as err:
@@ -135,7 +135,7 @@ class EngineConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._ws is not None:
-            # A dead link never answers the close frame; cancelling the wait makes aiohttp
+            # A dead link never replies to the close frame. Cancelling the wait makes aiohttp
             # drop the connection instead.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_TIMEOUT):
@@ -209,7 +209,7 @@ async def run_connection(
 ) -> InvalidAuth:
     """Keep one subscribed connection alive until the token is rejected.
 
-    `on_connected` runs after each successful connect (it sends `hello` and `subscribe`);
+    `on_connected` runs after each successful connect and sends `hello` and `subscribe`.
     `on_disconnected` runs once per lost connection and per failed attempt. Returns the
     InvalidAuth error that ended the loop; cancel the task to stop it otherwise.
     """

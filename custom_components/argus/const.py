@@ -18,7 +18,7 @@ SUBENTRY_ZONE: Final = "zone"
 CONF_CAMERA_ID: Final = "camera_id"
 CONF_ZONE_ID: Final = "zone_id"
 
-# Object groups the engine reports by default; entities exist for every group `hello` lists.
+# Object groups the engine reports by default. Entities exist for every group `hello` lists.
 DEFAULT_GROUPS: Final = ("person", "vehicle", "animal")
 
 # Bus event fired for every engine event message (start, update, end).

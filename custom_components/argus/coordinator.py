@@ -1,9 +1,10 @@
 """Live connection to one engine: keeps `EngineState` current from the engine's pushes.
 
 The engine pushes a full `snapshot` after every `subscribe`, so a reconnect always
-resets every entity from the engine's truth; a person who left while the connection
+resets every entity from the engine's state. A person who left while the connection
 was down shows as gone, never as the old value. Event messages carry a cursor that is
-persisted, so events missed while Home Assistant was down are replayed exactly once.
+persisted, so events missed while Home Assistant was down are replayed once (see
+CURSOR_SAVE_DELAY for the crash case).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ type ArgusConfigEntry = ConfigEntry[ArgusRuntimeData]
 _LOGGER = logging.getLogger(__name__)
 
 CURSOR_STORE_VERSION = 1
-# Cursor writes are batched; a crash inside this window can replay at most these events.
+# Cursor writes are batched for this many seconds, and a clean stop writes at once. After
+# a crash, the events delivered in the last batch window are delivered again.
 CURSOR_SAVE_DELAY = 1.0
 
 
@@ -52,7 +54,7 @@ def cursor_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 
 @dataclass(slots=True, kw_only=True)
 class ArgusRuntimeData:
-    """What a loaded Argus config entry keeps in `entry.runtime_data`."""
+    """Runtime data of a loaded Argus config entry (`entry.runtime_data`)."""
 
     client: ArgusClient
     coordinator: ArgusCoordinator
@@ -178,8 +180,8 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         self._reload_when_idle()
 
     def _reload_when_idle(self) -> None:
-        # A reload closes the websocket, so it waits for commands in flight: the engine
-        # pushes `config` before it answers the command that caused it.
+        # A reload closes the websocket, so it waits for commands in flight. The engine
+        # pushes `config` before it replies to the command that caused it.
         if self._reload_pending and not self._commands_in_flight:
             self._reload_pending = False
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
@@ -213,7 +215,7 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
     def _handle_push(self, message: dict[str, Any]) -> None:
         handler = _PUSH_HANDLERS.get(str(message.get("type")))
         if handler is None:
-            # Newer engines may push types this version does not know; the protocol says to ignore them.
+            # Newer engines may push types this version does not know, and the protocol requires ignoring them.
             return
         handler(self, message)
 
@@ -234,8 +236,8 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         if self._cursor is None:
             self._save_cursor(head)
         elif head < self._cursor:
-            # The engine's event journal is younger than our cursor (its data dir was
-            # reset); without this no new event would ever pass the duplicate check.
+            # The engine's event journal is younger than our cursor because its data dir
+            # was reset. Without this, no new event would ever pass the duplicate check.
             _LOGGER.warning("Engine %s event cursor went back from %s to %s; following it", self.engine_id, self._cursor, head)
             self._save_cursor(head)
 

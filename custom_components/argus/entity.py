@@ -24,7 +24,7 @@ from .state import CameraState, CameraStats, EngineState, ZoneState
 
 
 class Scope(StrEnum):
-    """What an entity describes: the engine, one camera, or one zone of a camera."""
+    """Subject of an entity: the engine, one camera, or one zone of a camera."""
 
     ENGINE = "engine"
     CAMERA = "camera"
@@ -78,7 +78,7 @@ def camera_device_info(coordinator: ArgusCoordinator, camera_id: str) -> DeviceI
 
 
 class ArgusEntity(CoordinatorEntity[ArgusCoordinator]):
-    """An entity fed by the engine's pushes; unavailable while disconnected."""
+    """An entity fed by the engine's pushes, unavailable while disconnected."""
 
     _attr_has_entity_name = True
     entity_description: ArgusEntityDescription
@@ -154,8 +154,8 @@ def build_entities[DescriptionT: ArgusEntityDescription](
 def add_entities(entry: ArgusConfigEntry, async_add_entities: AddEntitiesCallback, entities: list[Entity]) -> None:
     """Add entities under the camera or zone subentry they belong to, if any.
 
-    Cameras and zones made in the add-on's config file have no subentry; their entities
-    belong to the entry itself.
+    Cameras and zones made in the add-on's config file have no subentry, so their
+    entities belong to the entry itself.
     """
     subentry_ids = {
         (sub.subentry_type, sub.unique_id): sub.subentry_id

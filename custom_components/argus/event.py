@@ -17,7 +17,7 @@ from .state import EventMessage
 
 PARALLEL_UPDATES = 0
 
-# `entered` and `left` become `<group>_entered` / `<group>_left`; loitering has no group.
+# `entered` and `left` become `<group>_entered` and `<group>_left`, while loitering has no group.
 ZONE_CHANGES = ("entered", "left")
 EVENT_TYPES = [f"{group}_{change}" for group in DEFAULT_GROUPS for change in ZONE_CHANGES] + ["loitering"]
 

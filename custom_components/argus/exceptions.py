@@ -1,4 +1,4 @@
-"""Errors of the engine client; each also inherits the matching builtin where there is one."""
+"""Errors of the engine client, each also inheriting the matching builtin where there is one."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class UnsupportedProtocol(ArgusError):
 
 
 class CommandError(ArgusError):
-    """The engine answered a request with an error."""
+    """The engine replied to a request with an error."""
 
     def __init__(self, code: str, message: str, field_name: str | None = None) -> None:
         """Store the engine's error code, message and the config field it refers to."""

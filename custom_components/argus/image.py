@@ -34,7 +34,7 @@ class ArgusLastEventImage(ArgusEntity, ImageEntity):
     def __init__(
         self, coordinator: ArgusCoordinator, description: ArgusEntityDescription, camera_id: str | None, zone_id: str | None
     ) -> None:
-        """Start without an event; `async_added_to_hass` looks up the newest stored one."""
+        """Start without an event. `async_added_to_hass` looks up the newest stored one."""
         ArgusEntity.__init__(self, coordinator, description, camera_id, zone_id)
         ImageEntity.__init__(self, coordinator.hass)
         self._event_id: str | None = None

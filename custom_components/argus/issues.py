@@ -26,7 +26,7 @@ def raise_unreachable_issue(hass: HomeAssistant, entry: ConfigEntry, url: str) -
 
 @callback
 def clear_unreachable_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Remove the unreachable issue once the engine answers again."""
+    """Remove the unreachable issue once the engine is connected again."""
     ir.async_delete_issue(hass, DOMAIN, f"unreachable_{entry.entry_id}")
 
 

@@ -46,7 +46,7 @@ def format_points(points: Sequence[Sequence[float]]) -> str:
 
 
 def draw_zone(jpeg: bytes, points: Sequence[Point]) -> bytes:
-    """Return the frame as JPEG with the polygon filled and outlined; CPU work for an executor."""
+    """Return the frame as JPEG with the polygon filled and outlined. Run it in an executor."""
     with Image.open(io.BytesIO(jpeg)) as source:
         frame = source.convert("RGBA")
     width, height = frame.size

@@ -1,7 +1,7 @@
 """Typed form of the engine's live state, config and event messages.
 
-The engine pushes plain JSON; everything the entities read goes through these
-dataclasses so a renamed field breaks in one place. Like `client.py`, this module
+The engine pushes plain JSON. Everything the entities read goes through these
+dataclasses, so a renamed field breaks in one place. Like `client.py`, this module
 imports nothing from Home Assistant.
 """
 

@@ -33,7 +33,7 @@ def engine_errors(err: ArgusError, fields: tuple[str, ...]) -> tuple[dict[str, s
     """Map an engine error onto the form field it names, with its message as a placeholder."""
     if not isinstance(err, CommandError):
         return {"base": "cannot_connect"}, {"error": str(err)}
-    # The engine may name a nested path such as `zone.points`; the last part is the form field.
+    # The engine may name a nested path such as `zone.points`, whose last part is the form field.
     name = (err.field or "").rsplit(".", 1)[-1]
     key = name if name in fields else "base"
     return {key: "engine_rejected"}, {"error": err.message}
@@ -49,7 +49,7 @@ async def async_sync_removed_subentries(hass: HomeAssistant, entry: ArgusConfigE
     for subentry in removed:
         await _async_remove_from_engine(runtime.coordinator, subentry.subentry_type, subentry.data)
 
-    # Zones go with their camera; drop their subentries too.
+    # Zones go with their camera, so drop their subentries too.
     gone = {sub.data[CONF_CAMERA_ID] for sub in removed if sub.subentry_type == SUBENTRY_CAMERA}
     for subentry in list(entry.subentries.values()):
         if subentry.subentry_type == SUBENTRY_ZONE and subentry.data[CONF_CAMERA_ID] in gone:

@@ -42,7 +42,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArgusConfigEntry, async_
 
 
 class ArgusDetectionSwitch(ArgusEntity, SwitchEntity):
-    """Turns the engine's detector on or off for one camera; the stream keeps running."""
+    """Detection switch of one camera. The stream keeps running while detection is off."""
 
     entity_description: ArgusSwitchDescription
 
@@ -68,7 +68,7 @@ class ArgusDetectionSwitch(ArgusEntity, SwitchEntity):
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="command_failed", translation_placeholders={"error": str(err)}
             ) from err
-        # The engine confirms with a `state` push too; setting it here avoids a flicker.
+        # The engine confirms with a `state` push too. Setting it here avoids a flicker.
         if (camera := self.subject.camera) is not None:
             camera.detect_enabled = enabled
         self.async_write_ha_state()

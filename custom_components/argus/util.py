@@ -1,6 +1,6 @@
 """Stream URL helpers: build a URL from separate fields and hide its password.
 
-The engine has the same rules in `argus_engine.stream_url`; the integration is
+The engine has the same rules in `argus_engine.stream_url`. The integration is
 installed on its own through HACS, so it cannot import the engine package.
 """
 
@@ -16,7 +16,7 @@ REDACTED = "**REDACTED**"
 # The userinfo part of any URL-looking text, so redaction also works inside messages.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@")
 
-# Schemes HA's stream component can open; a local file path has none and gets no stream.
+# Schemes HA's stream component can open. A local file path has none and gets no stream.
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://")
 
 

@@ -35,7 +35,7 @@ ZONE_SETTINGS = ("min_score", "inertia", "loitering_seconds")
 
 
 def zone_schema(coordinator: ArgusCoordinator, *, with_camera: bool) -> vol.Schema:
-    """Return the zone form; the camera is chosen only when the zone is new."""
+    """Return the zone form. The camera is chosen only when the zone is new."""
     fields: dict[Any, Any] = {}
     if with_camera:
         cameras = [SelectOptionDict(value=camera.id, label=camera.name) for camera in coordinator.cameras.values()]
@@ -94,7 +94,7 @@ class ZoneSubentryFlow(ConfigSubentryFlow):
         return await self._async_form(coordinator, user_input)
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Edit a zone; its camera stays the same."""
+        """Edit a zone. Its camera stays the same."""
         if (coordinator := loaded_coordinator(self)) is None:
             return self.async_abort(reason="not_connected")
         if not self._pending:
@@ -125,7 +125,7 @@ class ZoneSubentryFlow(ConfigSubentryFlow):
         )
 
     async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Show the zone on the camera's current frame; save it or edit it again."""
+        """Show the zone on the camera's current frame, then save it or edit it again."""
         points = parse_points(self._pending["points"])
         try:
             url = await async_zone_preview(self.hass, self._get_entry(), self._pending[CONF_CAMERA_ID], points)

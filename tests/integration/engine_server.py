@@ -118,7 +118,7 @@ class EngineServer:
     ) -> None:
         """Publish a camera's live state from a worker thread, as the pipeline does.
 
-        Like the pipeline, every configured zone is in the state; `zones` gives counts.
+        Like the pipeline, every configured zone is in the state, and `zones` gives counts.
         """
         assert self.engine is not None
         config = next(item for item in self.engine.cameras.cameras if item.id == camera)
@@ -136,7 +136,7 @@ class EngineServer:
 
 
 async def wait_until(predicate: Callable[[], bool], *, timeout: float = 20.0, what: str = "condition") -> float:
-    """Wait until `predicate()` is true and return the seconds it took; fail after `timeout`."""
+    """Wait until `predicate()` is true and return the seconds it took, failing after `timeout`."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     while not predicate():

@@ -181,6 +181,6 @@ async def test_options_lead_to_cloud_settings(hass: HomeAssistant, loaded_entry:
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_ANNOTATE_STILLS: False, "configure_cloud": True}
     )
-    # The cloud settings are a further step; the local option is kept for its end.
+    # The cloud settings are a further step, and the local option is kept for its end.
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "cloud"

@@ -83,7 +83,7 @@ async def test_event_journal_reset(hass: HomeAssistant, loaded_entry, engine_ser
         engine_server.record_event("garage")
     await wait_until(lambda: len(events) == 3, what="three events")
 
-    # The engine loses its event database but keeps its id; new events must still arrive.
+    # The engine loses its event database but keeps its id, and new events must still arrive.
     await engine_server.stop()
     (engine_server.data_dir / "events.db").unlink()
     await engine_server.start()
@@ -203,7 +203,7 @@ async def test_camera_added_while_engine_drops(hass: HomeAssistant, loaded_entry
     monkeypatch.setattr(engine_server.engine.cameras, "add_camera", drop)
     form = {"name": "Lost", "url": "rtsp://127.0.0.1:8554/lost", "detect_fps": 5, "objects": ["person"]}
     result = await configure(hass, await start_subflow(hass, loaded_entry, "camera"), form)
-    # The engine answers `internal_error` without a field: the error goes to the form's base.
+    # The engine replies `internal_error` without a field, so the error goes to the form's base.
     assert result["errors"] == {"base": "engine_rejected"}
 
 

@@ -1,4 +1,4 @@
-"""Entities follow the real engine's pushes; commands, media and the bus event work."""
+"""Entities follow the real engine's pushes, and commands, media and the bus event work."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ async def test_event_entity_and_bus_event(hass: HomeAssistant, loaded_entry, eng
     assert state.attributes["event_type"] == "person_entered"
     assert state.attributes["event_id"] == event.id
 
-    # The signed URL loads without a login, as on a phone; the plain path does not.
+    # The signed URL loads without a login, as on a phone, but the plain path does not.
     client = await hass_client_no_auth()
     response = await client.get(data["snapshot_url"])
     assert response.status == 200

@@ -1,10 +1,11 @@
 """Checks in the spirit of HA's hassfest and HACS validation that can run here.
 
 hassfest itself lives in HA's source tree (script/hassfest) and is not part of the
-homeassistant package, so these tests check the same rules on this integration:
-manifest keys, hacs.json keys, strings for every flow step, error, abort reason,
-entity translation key, exception and repair issue, `[%key:...]` references, services
-against services.yaml, icons, and translations/en.json equal to strings.json.
+homeassistant package, so these tests check the same rules on this integration. They
+cover manifest and hacs.json keys, and strings for every flow step, error, abort
+reason, entity translation key, exception and repair issue. They also resolve
+`[%key:...]` references, compare services with services.yaml and icons with strings,
+and check that translations/en.json equals strings.json.
 """
 
 from __future__ import annotations

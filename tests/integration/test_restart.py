@@ -1,4 +1,4 @@
-"""Truth after restarts: a lost engine makes entities unavailable; reconnects reset them.
+"""Truth after restarts: a lost engine makes entities unavailable, and reconnects reset them.
 
 Figures are printed (run with -s): how long until entities turned unavailable and how
 long after the engine came back they showed the engine's state again.
@@ -25,7 +25,7 @@ OCCUPANCY = "binary_sensor.garage_person_occupancy"
 COUNT = "sensor.garage_person_count"
 ZONE_OCCUPANCY = "binary_sensor.garage_door_person_occupancy"
 
-# Acceptance bounds, with slack for a loaded 2-core machine; the measured figures are printed.
+# Acceptance bounds plus slack for a loaded 2-core machine. The measured figures are printed.
 UNAVAILABLE_BOUND = 10.0 + 5.0
 RESET_BOUND = 5.0 + 5.0
 
@@ -47,7 +47,7 @@ async def test_engine_restart_resets_state(hass: HomeAssistant, loaded_entry, en
     lost = await wait_until(lambda: state_of(hass, OCCUPANCY) == "unavailable", timeout=UNAVAILABLE_BOUND, what="unavailable")
     assert state_of(hass, COUNT) == "unavailable"
 
-    # Several reconnect attempts fail while the engine is down; the loss is logged once.
+    # Several reconnect attempts fail while the engine is down, and the loss is logged once.
     await asyncio.sleep(3)
     lost_lines = [r for r in caplog.records if "Lost connection" in r.getMessage() and r.levelno >= logging.WARNING]
     assert len(lost_lines) == 1
@@ -92,7 +92,7 @@ async def test_ha_restart_replays_missed_event_once(hass: HomeAssistant, engine_
     first_cursor, event = engine_server.record_event("garage", zone_changes=[{"zone": "door", "change": "entered"}])
     await wait_until(lambda: len(events) == 1, what="start event")
 
-    # Home Assistant stops; the cursor of the last delivered event is on disk.
+    # Home Assistant stops, and the cursor of the last delivered event is on disk.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass_storage[f"{DOMAIN}.{entry.entry_id}.cursor"]["data"]["cursor"] == first_cursor

@@ -165,7 +165,7 @@ async def test_zone_edit_then_engine_error(hass: HomeAssistant, loaded_entry) ->
     result = await configure(hass, result, {"camera_id": "garage", "name": "Bow", "points": bowtie, "min_score": 0,
                                             "inertia": 3, "loitering_seconds": 0})
     result = await configure(hass, result, {"next_step_id": "save"})
-    # A self-crossing polygon passes the local check; the engine rejects it on `points`.
+    # A self-crossing polygon passes the local check, and the engine rejects it on `points`.
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"points": "engine_rejected"}
 
