@@ -274,8 +274,8 @@ def _without(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _frame_size(status: dict[str, Any]) -> tuple[int, int] | None:
-    # NOTE: relies on the worker reporting its stream size as status()["frame_size"] = [w, h];
-    # without it, zones in pixels must carry their own frame_size.
+    # The worker reports its stream size once a frame has arrived; before that, zones in
+    # pixels must carry their own frame_size.
     size = status.get("frame_size")
     if isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
         return int(size[0]), int(size[1])

@@ -200,8 +200,12 @@ class CameraWorker:
         }
 
     def status(self) -> dict[str, Any]:
-        """Return the stream status (connecting, online, offline with reason)."""
-        return self._status.to_json()
+        """Return the stream status (connecting, online, offline with reason) and the frame size once known."""
+        status = self._status.to_json()
+        latest = self._latest
+        # Zones given in pixels are converted with this size when they carry none of their own.
+        status["frame_size"] = [latest[0].width, latest[0].height] if latest else None
+        return status
 
     def stats(self) -> dict[str, Any]:
         """Return frame counts and rates for `/api/stats`."""
