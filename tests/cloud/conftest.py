@@ -37,6 +37,18 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
+def refused_socket() -> Iterator[socket.socket]:
+    """A bound, never listening socket: connections to its port are refused at once.
+
+    Holding the port keeps any other server from taking it, so "unreachable" stays
+    unreachable on a busy machine.
+    """
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound
+
+
+@pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
 

@@ -14,7 +14,7 @@ from tests.helpers.fake_worker import SECRET, FakeWorker, free_port, start_fake_
 
 def _settings(port: int, **changes) -> CloudSettings:
     return CloudSettings(worker_url=f"http://127.0.0.1:{port}", worker_secret=SECRET,
-                         attachment_key=crypto.generate_key(), **changes)
+                         attachment_key=crypto.generate_key(), timeout=5, **changes)
 
 
 async def test_alert_with_encrypted_attachment(session, tmp_path: Path) -> None:
@@ -58,9 +58,9 @@ async def test_fetch_attachment_decrypts(session, tmp_path: Path) -> None:
     assert fetched == ImageSource().image
 
 
-async def test_offline_alert_queued_then_delivered(session, tmp_path: Path) -> None:
+async def test_offline_alert_queued_then_delivered(session, tmp_path: Path, refused_socket) -> None:
     clock = FakeClock()
-    port = free_port()
+    port = refused_socket.getsockname()[1]
     manager = make_manager(_settings(port), session, ImageSource(), Recorder(), clock=clock.clock,
                            storage_dir=tmp_path)
     manager.handle_event(event_message("ev1", zones=("door",)))
@@ -70,6 +70,7 @@ async def test_offline_alert_queued_then_delivered(session, tmp_path: Path) -> N
     assert len(list(tmp_path.glob("*.json"))) == 1
     assert await manager.flush_outbox() == 0  # not due yet
 
+    refused_socket.close()
     worker = FakeWorker(clock.time)
     runner = await start_fake_worker(worker, port)
     clock.advance(BASE_DELAY + 1)
@@ -195,8 +196,8 @@ async def test_flush_backs_off_then_drops_rejected(session, tmp_path: Path) -> N
     assert list(tmp_path.glob("*.json")) == []
 
 
-async def test_send_without_outbox_reports_failure(session) -> None:
-    manager = make_manager(_settings(free_port()), session, ImageSource(), Recorder())
+async def test_send_without_outbox_reports_failure(session, refused_socket) -> None:
+    manager = make_manager(_settings(refused_socket.getsockname()[1]), session, ImageSource(), Recorder())
 
     result = await manager.notify(message="nobody listens")
 
@@ -217,7 +218,7 @@ async def test_non_json_upload_response_rejected(session) -> None:
     assert "non-JSON" in result.message
 
 
-async def test_fetch_attachment_errors(session) -> None:
+async def test_fetch_attachment_errors(session, refused_socket) -> None:
     runner, port = await _start_status_server([403])
     manager = make_manager(_settings(port), session, ImageSource(), Recorder())
 
@@ -225,4 +226,4 @@ async def test_fetch_attachment_errors(session) -> None:
         await manager.notifier.fetch_attachment(f"http://127.0.0.1:{port}/v1/attachments/x")
     await runner.cleanup()
     with pytest.raises(CloudError, match="attachment download failed"):
-        await manager.notifier.fetch_attachment(f"http://127.0.0.1:{free_port()}/v1/attachments/x")
+        await manager.notifier.fetch_attachment(f"http://127.0.0.1:{refused_socket.getsockname()[1]}/v1/attachments/x")

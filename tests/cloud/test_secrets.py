@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 from aiohttp import web
 
@@ -14,13 +13,7 @@ from tests.helpers.workers_ai import RecordedRequest, envelope
 WORKER_SECRET = "worker-SECRET-5f2a"
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def test_secrets_absent_from_logs_and_diagnostics(fake_ai, session, caplog, tmp_path) -> None:
+async def test_secrets_absent_from_logs_and_diagnostics(fake_ai, session, caplog, tmp_path, refused_socket) -> None:
     caplog.set_level(logging.DEBUG)
     statuses = iter([200, 429, 429, 429, 401])
 
@@ -35,7 +28,8 @@ async def test_secrets_absent_from_logs_and_diagnostics(fake_ai, session, caplog
     key = crypto.generate_key()
     settings = verify_settings(
         fake_ai,
-        worker_url=f"http://127.0.0.1:{_closed_port()}",
+        worker_url=f"http://127.0.0.1:{refused_socket.getsockname()[1]}",
+        timeout=5,
         worker_secret=WORKER_SECRET,
         attachment_key=key,
         notify_auto=True,
