@@ -39,8 +39,9 @@ CONF_CLOUD = "cloud"
 EVENT_VERIFIED = "argus_verified"
 ISSUE_CLOUD_AUTH = "cloud_auth_failed"
 OUTBOX_FLUSH_INTERVAL = timedelta(seconds=30)
-COUNTS_STORE_VERSION = 1
-COUNTS_SAVE_DELAY = 10.0
+# Daily counters and verified event ids, saved so a restart neither resets the cap nor re-sends a track.
+STATE_STORE_VERSION = 1
+STATE_SAVE_DELAY = 10.0
 
 
 def signal_cloud_update(entry_id: str) -> str:
@@ -76,11 +77,13 @@ async def async_setup_cloud(hass: HomeAssistant, entry: ArgusConfigEntry) -> Clo
         storage_dir=Path(hass.config.path(DOMAIN, "outbox", entry.entry_id)),
     )
     glue.manager = manager
-    await glue.restore_counts()
+    await glue.restore_state()
     ir.async_delete_issue(hass, DOMAIN, f"{REPAIR_LICENCE}_{entry.entry_id}")
     entry.async_on_unload(async_dispatcher_connect(hass, signal_event(entry.entry_id), glue.handle_event))
     entry.async_on_unload(async_track_time_interval(hass, glue.flush_outbox, OUTBOX_FLUSH_INTERVAL))
     entry.async_on_unload(manager.shutdown)
+    # Runs before the shutdown above (unload callbacks run last-in, first-out).
+    entry.async_on_unload(glue.save_state)
     _LOGGER.info("Cloud features on for %s: verify %s, notify %s", entry.title,
                  settings.verify_mode, "on" if settings.notify_enabled else "off")
     return manager
@@ -94,13 +97,24 @@ class _CloudGlue:
         self.entry = entry
         self.manager: CloudManager | None = None
         self._store_supported = True
-        self._counts_store: Store[dict[str, Any]] = Store(hass, COUNTS_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.cloud_counts")
+        self._state_store: Store[dict[str, Any]] = Store(hass, STATE_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.cloud")
 
-    async def restore_counts(self) -> None:
-        """Load today's counters saved before a restart."""
-        stored = await self._counts_store.async_load()
-        if stored and self.manager is not None:
-            self.manager.accounting.restore(stored)
+    async def restore_state(self) -> None:
+        """Load today's counters and the verified event ids saved before a restart."""
+        stored = await self._state_store.async_load()
+        if not stored or self.manager is None:
+            return
+        self.manager.accounting.restore(stored.get("counts") or {})
+        self.manager.policy.restore_claims(list(stored.get("claimed") or ()))
+
+    async def save_state(self) -> None:
+        """Write the counters and verified event ids now, for unload and reload."""
+        if self.manager is not None:
+            await self._state_store.async_save(self._state_to_save())
+
+    def _state_to_save(self) -> dict[str, Any]:
+        assert self.manager is not None
+        return {"counts": self.manager.accounting.as_dict(), "claimed": self.manager.policy.claimed_ids()}
 
     def callbacks(self) -> CloudCallbacks:
         return CloudCallbacks(
@@ -197,5 +211,4 @@ class _CloudGlue:
     def on_update(self) -> None:
         async_dispatcher_send(self.hass, signal_cloud_update(self.entry.entry_id))
         if self.manager is not None:
-            accounting = self.manager.accounting
-            self._counts_store.async_delay_save(accounting.as_dict, COUNTS_SAVE_DELAY)
+            self._state_store.async_delay_save(self._state_to_save, STATE_SAVE_DELAY)

@@ -103,3 +103,18 @@ async def test_daily_cap_stops_requests(fake_ai, session) -> None:
     next_day = await manager.handle_event(event_message("ev_tomorrow", score=0.5))
     assert next_day.verdict == "confirmed"
     assert len(fake_ai.requests) == 4
+
+
+async def test_claims_survive_restart(fake_ai, session) -> None:
+    clock = FakeClock()
+    before = make_manager(verify_settings(fake_ai), session, ImageSource(), Recorder(), clock=clock.clock)
+    await before.handle_event(event_message("ev1", score=0.5))
+
+    after = make_manager(verify_settings(fake_ai), session, ImageSource(), Recorder(), clock=clock.clock)
+    after.policy.restore_claims(before.policy.claimed_ids())
+    after.accounting.restore(before.accounting.as_dict())
+    replayed = after.handle_event(event_message("ev1", kind="update", score=0.5))
+
+    assert replayed is None
+    assert len(fake_ai.requests) == 1
+    assert after.accounting.today.requests == 1

@@ -325,3 +325,18 @@ async def test_missing_snapshot_is_unverified(hass: HomeAssistant, engine_server
     assert response["verdict"] == "unverified"
     assert response["error"] == "image_unavailable"
     assert fake_ai.requests == []
+
+
+async def test_reload_keeps_counts_and_claims(hass: HomeAssistant, engine_server: EngineServer, fake_ai) -> None:
+    verified = async_capture_events(hass, EVENT_VERIFIED)
+    entry = await setup_entry(hass, engine_server, cloud_options(fake_ai))
+    _, event = engine_server.record_event("garage", zone_changes=[{"zone": "door", "change": "entered"}])
+    await wait_until(lambda: len(verified) == 1, what="argus_verified")
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    engine_server.record_event("garage", "update", event=event, zone_changes=[])
+    await hass.async_block_till_done()
+
+    assert hass.states.get(REQUESTS_TODAY).state == "1"
+    assert len(fake_ai.requests) == 1

@@ -102,6 +102,17 @@ class VerifyPolicy:
             self._claimed.popitem(last=False)
         self.note_stationary(event)
 
+    def claimed_ids(self, limit: int = 1000) -> list[str]:
+        """Return the newest claimed event ids, oldest first, for saving across restarts."""
+        return list(self._claimed)[-limit:]
+
+    def restore_claims(self, event_ids: list[str]) -> None:
+        """Mark event ids saved before a restart as verified, so replayed events are not sent again."""
+        for event_id in event_ids:
+            self._claimed[str(event_id)] = None
+        while len(self._claimed) > MAX_REMEMBERED:
+            self._claimed.popitem(last=False)
+
     def note_stationary(self, event: EventView) -> None:
         """Remember a verified track that has become stationary."""
         if event.stationary and event.event_id in self._claimed:
