@@ -40,6 +40,7 @@ EVENT_VERIFIED = "argus_verified"
 ISSUE_CLOUD_AUTH = "cloud_auth_failed"
 OUTBOX_FLUSH_INTERVAL = timedelta(seconds=30)
 # Daily counters and verified event ids, saved so a restart neither resets the cap nor re-sends a track.
+# NOTE: this store and the alert outbox folder are not deleted when the entry is removed.
 STATE_STORE_VERSION = 1
 STATE_SAVE_DELAY = 10.0
 
