@@ -159,8 +159,8 @@ class _CloudGlue:
             return None
 
     async def store_verification(self, result: Verification) -> None:
-        # TODO: the engine API has no documented command for this yet; the name and
-        # fields follow the engine's event store (`set_verification`).
+        # `event/verification` is in protocol 1.0 (API.md); an engine without it answers
+        # `unknown_type`, and results then stay in Home Assistant only.
         if not self._store_supported or not result.verified:
             return
         try:

@@ -6,13 +6,14 @@ reply must go out before the snapshot and the replay).
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..config import camera_to_dict, zone_to_dict
 from ..hub import TooManySubscribersError, Subscriber
 from ..token_store import TokenFixedError
-from .errors import INVALID_MESSAGE, NOT_SUPPORTED, TOO_MANY_SUBSCRIBERS, ApiError
+from .errors import INVALID_MESSAGE, NOT_FOUND, NOT_SUPPORTED, TOO_MANY_SUBSCRIBERS, UNAVAILABLE, ApiError
 from .ws import CLOSE_UNAUTHORIZED, MAX_SAFE_INTEGER, Connection, close_all
 
 REPLIED = object()
@@ -166,6 +167,38 @@ async def zone_remove(connection: Connection, message: dict[str, Any]) -> dict[s
     return {}
 
 
+# --- events ------------------------------------------------------------------------------
+
+VERDICTS = ("confirmed", "rejected", "uncertain")
+MAX_TEXT = 500
+
+
+async def event_verification(connection: Connection, message: dict[str, Any]) -> dict[str, Any]:
+    """Store a second opinion (e.g. a vision model's verdict) on an event and push the update."""
+    event_id = _field(message, "event_id", str)
+    verdict = _field(message, "verdict", str)
+    if verdict not in VERDICTS:
+        raise ApiError(INVALID_MESSAGE, f"verdict must be one of {', '.join(VERDICTS)}", field="verdict")
+    description = _field(message, "description", str, required=False)
+    model = _field(message, "model", str, required=False)
+    for name, text in (("description", description), ("model", model)):
+        if text is not None and len(text) > MAX_TEXT:
+            raise ApiError(INVALID_MESSAGE, f"{name} is longer than {MAX_TEXT} characters", field=name)
+
+    store = connection.engine.store
+    if store is None:
+        raise ApiError(UNAVAILABLE, "the event log is not open")
+    try:
+        _, pushed = await asyncio.to_thread(
+            store.set_verification, event_id, verdict=verdict, description=description, model=model, at=time.time()
+        )
+    except KeyError as err:
+        raise ApiError(NOT_FOUND, f"event {event_id!r} not found", field="event_id") from err
+    # The journal has the update now; publishing wakes the pump that sends it to subscribers.
+    connection.engine.publish(pushed)
+    return {"event": pushed["data"]["event"]}
+
+
 HANDLERS: dict[str, Handler] = {
     "hello": hello,
     "ping": ping,
@@ -179,4 +212,5 @@ HANDLERS: dict[str, Handler] = {
     "zone/add": zone_add,
     "zone/update": zone_update,
     "zone/remove": zone_remove,
+    "event/verification": event_verification,
 }
