@@ -147,7 +147,7 @@ class ArgusMediaSource(MediaSource):
         children = [
             _folder(
                 identifier(NODE_CAMERA, entry.entry_id, camera_id, day.isoformat()),
-                _day_title(day),
+                day.isoformat(),
                 thumbnail=_thumbnail(entry.entry_id, newest),
             )
             for day, newest in days[:DAYS_PER_PAGE]
@@ -200,7 +200,7 @@ class ArgusMediaSource(MediaSource):
             older = identifier(NODE_CAMERA, entry.entry_id, camera_id, day.isoformat(), str(next_cursor))
             children.append(_folder(older, "Older events"))
         node_parts = [entry.entry_id, camera_id, day.isoformat(), *([cursor] if cursor else [])]
-        title = f"{camera_name(coordinator, camera_id)} · {_day_title(day)}"
+        title = f"{camera_name(coordinator, camera_id)} · {day.isoformat()}"
         return _folder(identifier(NODE_CAMERA, *node_parts), title, children=children, children_class=MediaClass.VIDEO)
 
     def _event_item(self, entry: ArgusConfigEntry, event: dict[str, Any]) -> BrowseMediaSource:
@@ -218,7 +218,11 @@ class ArgusMediaSource(MediaSource):
 
 
 def event_title(entry: ArgusConfigEntry, event: dict[str, Any]) -> str:
-    """Return a list title such as `Person · Driveway · 21:14` (local time of the start)."""
+    """Return a list title such as `Person · Driveway · 21:14` (local time of the start).
+
+    NOTE: titles are not translated. Labels are the detector's English class names, and
+    camera and zone names are the user's own.
+    """
     coordinator = entry.runtime_data.coordinator
     camera_id = str(event.get("camera", ""))
     started = dt_util.as_local(dt_util.utc_from_timestamp(float(event["start"])))
@@ -244,7 +248,8 @@ def _folder(
 
 
 def _thumbnail(entry_id: str, event: dict[str, Any]) -> str | None:
-    # An authenticated relative path: the frontend fetches it with the user's login.
+    # An authenticated relative path: Home Assistant's frontend (ha-media-player-browse)
+    # fetches or signs thumbnails that start with "/" with the user's login.
     return media_path(entry_id, str(event["id"]), "snapshot.jpg") if event.get("snapshot_url") else None
 
 
@@ -267,7 +272,3 @@ def _local_day(timestamp: Any) -> date:
 def _day_start(day: date) -> datetime:
     """Return local midnight at the start of `day`, honouring daylight saving changes."""
     return dt_util.start_of_local_day(day)
-
-
-def _day_title(day: date) -> str:
-    return day.isoformat()
