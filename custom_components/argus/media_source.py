@@ -135,7 +135,7 @@ class ArgusMediaSource(MediaSource):
         children = []
         for entry in entries:
             for camera in entry.runtime_data.coordinator.cameras.values():
-                # With several engines the entry title tells cameras of the same name apart.
+                # With several engines the entry title distinguishes cameras of the same name.
                 title = camera.name if len(entries) == 1 else f"{camera.name} ({entry.title})"
                 children.append(_folder(identifier(NODE_CAMERA, entry.entry_id, camera.id), title))
         children.sort(key=lambda child: child.title.casefold())
@@ -165,8 +165,8 @@ class ArgusMediaSource(MediaSource):
     ) -> list[tuple[date, dict[str, Any]]]:
         """Return up to DAYS_PER_PAGE + 1 local days with events, each with its newest event.
 
-        One more day than shown is looked up, so the listing knows whether an "Older
-        days" folder is needed.
+        One more day than shown is looked up, so the listing can decide whether it needs
+        an "Older days" folder.
         """
         client = entry.runtime_data.client
         bound = _day_start(before) if before is not None else None
