@@ -227,22 +227,25 @@ async def run_connection(
             continue
 
         try:
-            reason = await _serve(connection, on_connected)
+            reason, subscribed = await _serve(connection, on_connected)
             # Report the loss before the (possibly slow) close, so entities turn unavailable at once.
             on_disconnected(reason)
         finally:
             await connection.close()
         if isinstance(reason, InvalidAuth):
             return reason
-        delay = BACKOFF_INITIAL
+        # Only a connection that got as far as subscribing resets the backoff, so an engine
+        # that fails `hello` or `subscribe` every time is not retried twice a second.
+        delay = BACKOFF_INITIAL if subscribed else min(delay * 2, BACKOFF_MAX)
         await asyncio.sleep(delay)
 
 
 async def _serve(
     connection: EngineConnection, on_connected: Callable[[EngineConnection], Awaitable[None]]
-) -> ArgusError:
+) -> tuple[ArgusError, bool]:
+    """Run `on_connected`, then wait for the end; return why, and whether it subscribed."""
     try:
         await on_connected(connection)
-        return await connection.wait_closed()
     except ArgusError as err:
-        return err
+        return err, False
+    return await connection.wait_closed(), True

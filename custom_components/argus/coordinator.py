@@ -87,6 +87,7 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         self._cancel_repair_timer: CALLBACK_TYPE | None = None
         self._commands_in_flight = 0
         self._reload_pending = False
+        self._warned_other_engine = False
 
     @property
     def engine_id(self) -> str:
@@ -160,7 +161,13 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
     async def _async_on_connected(self, connection: EngineConnection) -> None:
         info = EngineInfo.from_result(await connection.request("hello"))
         if info.engine_id != self.engine_id:
-            raise CannotConnect(f"the engine at {self.client.base_url} is {info.engine_id}, not {self.engine_id}")
+            error = CannotConnect(f"the engine at {self.client.base_url} is {info.engine_id}, not {self.engine_id}")
+            if not self._warned_other_engine:
+                # Retries continue quietly, because the add-on may be restored from a backup.
+                _LOGGER.warning("%s; use Reconfigure to point the entry at its engine", error)
+                self._warned_other_engine = True
+            raise error
+        self._warned_other_engine = False
         self._update_info(info)
         self.connection = connection
         await connection.request("subscribe", **({"since": self._cursor} if self._cursor is not None else {}))

@@ -67,7 +67,7 @@ async def test_setup_without_snapshot_retries(hass: HomeAssistant, engine_server
     await engine_server.stop()
 
 
-async def test_other_engine_on_address(hass: HomeAssistant, loaded_entry, engine_server: EngineServer, tmp_path) -> None:
+async def test_other_engine_on_address(hass: HomeAssistant, loaded_entry, engine_server: EngineServer, tmp_path, caplog) -> None:
     # The add-on was reinstalled with a fresh data dir: same address, different engine.
     await engine_server.stop()
     await wait_until(lambda: state_of(hass, OCCUPANCY) == "unavailable", what="unavailable")
@@ -75,6 +75,8 @@ async def test_other_engine_on_address(hass: HomeAssistant, loaded_entry, engine
     await engine_server.start()
     await asyncio.sleep(2)
     assert state_of(hass, OCCUPANCY) == "unavailable"
+    # Warned once, although it retried meanwhile.
+    assert caplog.text.count("use Reconfigure") == 1
 
 
 async def test_event_journal_reset(hass: HomeAssistant, loaded_entry, engine_server: EngineServer) -> None:
