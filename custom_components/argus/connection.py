@@ -92,12 +92,12 @@ class EngineConnection:
         try:
             message = await self._ws.receive(timeout=CONNECT_TIMEOUT)
         except TimeoutError as err:
-            raise CannotConnect("the engine did not answer the auth message within 10 s") from err
+            raise CannotConnect(f"no reply to the auth message within {CONNECT_TIMEOUT:g} s") from err
         if message.type == aiohttp.WSMsgType.TEXT and _type_of(message.data) == "auth_ok":
             return
         if self._ws.close_code == CLOSE_UNAUTHORIZED or message.data == CLOSE_UNAUTHORIZED:
             raise InvalidAuth("the engine rejected the token")
-        raise CannotConnect(f"unexpected answer to auth: {message.type.name}")
+        raise CannotConnect(f"unexpected reply to the auth message: {message.type.name}")
 
     @property
     def closed(self) -> bool:
@@ -109,7 +109,7 @@ class EngineConnection:
         return await asyncio.shield(self._closed)
 
     async def request(self, message_type: str, **fields: Any) -> dict[str, Any]:
-        """Send a request and return its result; errors raise CommandError."""
+        """Send a request and return its result. An error reply raises CommandError."""
         if self._ws is None or self.closed:
             raise CannotConnect("not connected to the engine")
         message_id = next(self._ids)
@@ -122,7 +122,7 @@ class EngineConnection:
         except (aiohttp.ClientError, ConnectionError) as err:
             raise CannotConnect(f"sending {message_type} failed: {err}") from err
         except TimeoutError as err:
-            raise CannotConnect(f"no answer to {message_type} within {REQUEST_TIMEOUT:g} s") from err
+            raise CannotConnect(f"no reply to {message_type} within {REQUEST_TIMEOUT:g} s") from err
         finally:
             self._pending.pop(message_id, None)
 
@@ -181,7 +181,7 @@ class EngineConnection:
                     await self.request("ping")
             except (ArgusError, TimeoutError) as err:
                 _LOGGER.debug("Heartbeat to %s failed: %r", self._client.base_url, err)
-                self._finish(CannotConnect(f"no answer to ping within {PING_TIMEOUT:g} s"))
+                self._finish(CannotConnect(f"no reply to ping within {PING_TIMEOUT:g} s"))
                 return
 
     def _finish(self, reason: ArgusError) -> None:
@@ -243,7 +243,7 @@ async def run_connection(
 async def _serve(
     connection: EngineConnection, on_connected: Callable[[EngineConnection], Awaitable[None]]
 ) -> tuple[ArgusError, bool]:
-    """Run `on_connected`, then wait for the end; return why, and whether it subscribed."""
+    """Run `on_connected` and wait for the end. Return why it ended and whether it subscribed."""
     try:
         await on_connected(connection)
     except ArgusError as err:

@@ -100,7 +100,7 @@ class ArgusCoordinator(DataUpdateCoordinator[EngineState]):
         return self._cursor
 
     async def async_start(self) -> None:
-        """Connect and wait for the first snapshot; raise setup errors HA understands."""
+        """Connect and wait for the first snapshot, raising the setup errors HA expects."""
         stored = await self._store.async_load()
         self._cursor = stored.get("cursor") if stored else None
         self._task = self.config_entry.async_create_background_task(

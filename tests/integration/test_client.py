@@ -108,7 +108,7 @@ async def test_request_times_out(engine_server: EngineServer, session, monkeypat
     try:
         connection = await client_for(session, engine_server, port=proxy.port).connect()
         proxy.freeze()
-        with pytest.raises(CannotConnect, match="no answer"):
+        with pytest.raises(CannotConnect, match="no reply"):
             await connection.request("ping")
         await connection.close()
     finally:

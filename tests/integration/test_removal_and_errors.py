@@ -101,7 +101,7 @@ async def test_camera_flow_engine_silent(hass: HomeAssistant, loaded_entry, engi
     result = await configure(hass, await start_subflow(hass, loaded_entry, "camera"), CAMERA_FORM)
     release.set()
     assert result["errors"] == {"base": "cannot_connect"}
-    assert "no answer" in result["description_placeholders"]["error"]
+    assert "no reply" in result["description_placeholders"]["error"]
 
 
 async def test_services_errors(hass: HomeAssistant, loaded_entry, engine_server: EngineServer) -> None:
