@@ -16,9 +16,8 @@ async def add_camera(hass: HomeAssistant, entry, name: str) -> str:
     form = {"name": name, "url": f"rtsp://127.0.0.1:8554/{len(name)}", "detect_fps": 5, "objects": ["person"]}
     result = await configure(hass, await start_subflow(hass, entry, "camera"), form)
     await hass.async_block_till_done()
-    return result["result"].unique_id if hasattr(result.get("result"), "unique_id") else next(
-        sub.unique_id for sub in entry.subentries.values() if sub.title == name
-    )
+    assert result["type"] == "create_entry"
+    return next(sub.unique_id for sub in entry.subentries.values() if sub.title == name)
 
 
 async def add_zone(hass: HomeAssistant, entry, camera_id: str, name: str) -> None:

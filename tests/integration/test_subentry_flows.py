@@ -16,6 +16,11 @@ CAMERA_FORM = {"name": "Driveway", "url": "rtsp://127.0.0.1:8554/driveway", "det
 TRIANGLE = "0.1,0.2; 0.5,0.2; 0.5,0.9"
 
 
+def engine_camera(server: EngineServer, camera_id: str):
+    """Return the engine's current config of one camera."""
+    return next(camera for camera in server.engine.cameras.cameras if camera.id == camera_id)
+
+
 async def start_subflow(hass: HomeAssistant, entry: MockConfigEntry, kind: str, subentry_id: str | None = None) -> dict:
     context = {"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id} if subentry_id else {"source": SOURCE_USER}
     return await hass.config_entries.subentries.async_init((entry.entry_id, kind), context=context)
@@ -90,9 +95,7 @@ async def test_camera_reconfigure_keeps_password(hass: HomeAssistant, loaded_ent
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
 
-    camera = engine_server.engine.cameras.camera(subentry.unique_id) if hasattr(engine_server.engine.cameras, "camera") else next(
-        c for c in engine_server.engine.cameras.cameras if c.id == subentry.unique_id
-    )
+    camera = engine_camera(engine_server, subentry.unique_id)
     assert camera.name == "Back yard"
     assert camera.detect_fps == 2
     assert camera.password == "pw"
@@ -144,8 +147,7 @@ async def test_zone_add_with_preview(hass: HomeAssistant, loaded_entry, engine_s
     result = await configure(hass, result, {"next_step_id": "save"})
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    zone = next(zone for zone in engine_server.engine.cameras.cameras[0].zones if zone.name == "Gate") if False else None
-    camera = next(c for c in engine_server.engine.cameras.cameras if c.id == "garage")
+    camera = engine_camera(engine_server, "garage")
     zone = next(zone for zone in camera.zones if zone.name == "Gate")
     assert zone.points == ((0.1, 0.2), (0.5, 0.2), (0.5, 0.9))
     assert zone.inertia == 2
@@ -194,7 +196,7 @@ async def test_zone_rename_keeps_entity(hass: HomeAssistant, loaded_entry, engin
     assert after is not None
     assert after.unique_id == before.unique_id
     assert hass.states.get(entity_id).attributes["friendly_name"] == "Garage Trädgård person occupancy"
-    camera = next(c for c in engine_server.engine.cameras.cameras if c.id == "garage")
+    camera = engine_camera(engine_server, "garage")
     assert [zone.name for zone in camera.zones if zone.id == subentry.data[CONF_ZONE_ID]] == ["Trädgård"]
 
 
@@ -208,7 +210,7 @@ async def test_zone_removal_reaches_engine(hass: HomeAssistant, loaded_entry, en
 
     hass.config_entries.async_remove_subentry(loaded_entry, subentry.subentry_id)
     await hass.async_block_till_done()
-    camera = next(c for c in engine_server.engine.cameras.cameras if c.id == "garage")
+    camera = engine_camera(engine_server, "garage")
     assert [zone.name for zone in camera.zones] == ["Door"]
 
 
