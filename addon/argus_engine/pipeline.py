@@ -244,6 +244,9 @@ class CameraWorker:
     # --- the frame loop -------------------------------------------------------------
 
     def _start_source(self) -> None:
+        # A file configured as a live camera (not a replay) plays like one: paced in real
+        # time and looped, so it does not end before anyone has looked at it.
+        live_file = not self._replay and _is_file(self._camera.stream_url)
         self._source = CameraSource(
             self._camera,
             input_size=self._detector.model.input_size,
@@ -252,8 +255,8 @@ class CameraWorker:
             on_status=self._on_status,
             on_packet=self._on_packet,
             on_stream=self._on_stream,
-            realtime=self._realtime,
-            loop=self._loop,
+            realtime=self._realtime or live_file,
+            loop=self._loop or live_file,
         )
         self._source.start()
 
@@ -291,7 +294,7 @@ class CameraWorker:
         changed = status.state != self._status.state
         self._status = status
         source = self._source
-        if status.state == "offline" and source is not None and source.is_file and not self._loop:
+        if status.state == "offline" and source is not None and source.is_file and self._replay:
             # A file source does not retry: offline means it has read its last frame.
             self._source_finished.set()
         if changed:
@@ -372,6 +375,10 @@ class CameraWorker:
 
     def _last_frame_time(self) -> float:
         return self._latest[0].time if self._latest else 0.0
+
+
+def _is_file(url: str) -> bool:
+    return "://" not in url or url.startswith("file:")
 
 
 def _draw_objects(image: Image.Image, objects: list[TrackedObject]) -> None:
