@@ -80,3 +80,19 @@ def test_replay_missing_video_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "video file not found" in result.stderr
+
+
+def test_replay_unreadable_video_fails(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video\n", encoding="utf-8")
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(bikes_path().read_bytes()[:200_000])
+
+    for video in (notes, truncated):
+        result = _engine("replay", str(video), "--model", str(real_model("yolo26n-320.onnx")), timeout=120)
+
+        assert result.returncode == 2, video.name
+        assert "Traceback" not in result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, result.stderr
+        assert f"cannot replay {video}" in errors[0]

@@ -36,12 +36,15 @@ def test_gate_saves_detections_keeps_events(tmp_path: Path) -> None:
     for name, result in (("gated", gated), ("ungated", ungated)):
         counters = result.counters
         print(
-            f"{name}: frames sampled {counters.frames_sampled}, with motion {counters.frames_with_motion}, "
-            f"detected {counters.frames_detected}, events {_starts(result.events)}"
+            f"{name}: frames decoded {result.frames_decoded}, sampled {counters.frames_sampled}, "
+            f"with motion {counters.frames_with_motion}, detected {counters.frames_detected}, "
+            f"events {_starts(result.events)}, CPU {result.cpu_seconds:.1f} s"
         )
     saved = 1 - gated.counters.frames_detected / ungated.counters.frames_detected
-    print(f"detector runs saved by the gate: {saved:.0%}")
+    cpu_saved = 1 - gated.cpu_seconds / ungated.cpu_seconds
+    print(f"detector runs saved by the gate: {saved:.0%}; process CPU saved: {cpu_saved:.0%}")
 
+    assert gated.frames_decoded >= gated.counters.frames_sampled > 0
     assert gated.counters.frames_sampled == ungated.counters.frames_sampled
     assert ungated.counters.frames_detected == ungated.counters.frames_sampled
     assert gated.counters.frames_detected < ungated.counters.frames_detected

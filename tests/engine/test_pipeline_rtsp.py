@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -22,7 +23,7 @@ from argus_engine.rtsp_server import gstreamer_available
 from argus_engine.startup import open_detector
 from tests.helpers.media import bikes_path, shared_media
 from tests.helpers.models import real_model
-from tests.helpers.rtsp import RtspServer, allow_local_sockets, free_port
+from tests.helpers.rtsp import RtspServer, allow_local_sockets, free_port, rtsp_server  # noqa: F401
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.slow, pytest.mark.model]
 
@@ -101,11 +102,56 @@ def test_rtsp_pipeline_events(request: pytest.FixtureRequest, tmp_path: Path) ->
         detector.stop()
         server.kill()
 
+    checker = open_detector(str(model))
     try:
         for name, log in logs.items():
-            _check_camera(name, log, media_dir, ended_live[name])
+            _check_camera(name, log, media_dir, ended_live[name], checker)
     finally:
+        checker.stop()
         store.close()
+
+
+def test_rtsp_detections_within_ten_seconds(rtsp_server, tmp_path: Path) -> None:
+    """The engine's own pipeline is online and has seen person, bicycle and motorcycle within 10 s."""
+    model = real_model("yolo26n-640.onnx")
+    store = EventStore(tmp_path / "events.db")
+    detector = open_detector(str(model))
+    first_seen: dict[str, float] = {}
+    online_at: list[float] = []
+
+    def on_detections(frame, detections) -> None:
+        for detection in detections:
+            if detection.score >= 0.5:
+                first_seen.setdefault(detection.label, time.monotonic() - started)
+
+    def publish(message: dict[str, Any]) -> None:
+        if message["type"] == "camera_status" and message["data"]["state"] == "online" and not online_at:
+            online_at.append(time.monotonic() - started)
+
+    worker = CameraWorker(
+        _camera("bikes", rtsp_server.url("bikes")),
+        detector=detector,
+        store=store,
+        media_dir=tmp_path / "media",
+        groups=DEFAULT_GROUPS,
+        publish=publish,
+        on_detections=on_detections,
+    )
+    started = time.monotonic()
+    worker.start()
+    try:
+        while time.monotonic() - started < 10 and not {"person", "bicycle", "motorcycle"} <= set(first_seen):
+            time.sleep(0.1)
+    finally:
+        worker.stop(10)
+        detector.stop()
+        store.close()
+
+    print(f"online after {online_at[0] if online_at else None} s; first seen (s): {first_seen}")
+    assert online_at and online_at[0] <= 10.0
+    for label in ("person", "bicycle", "motorcycle"):
+        assert label in first_seen, f"no {label} within 10 s; seen: {first_seen}"
+        assert first_seen[label] <= 10.0
 
 
 def _camera(name: str, url: str) -> CameraConfig:
@@ -117,7 +163,14 @@ def _camera(name: str, url: str) -> CameraConfig:
     return replace(camera, record=RecordConfig(pre_roll=PRE_ROLL, post_roll=POST_ROLL))
 
 
-def _check_camera(name: str, log: CameraLog, media_dir: Path, ended_live: set[str]) -> None:
+def _shows(detector, path: Path, label: str) -> bool:
+    """Return True when the detector finds `label` in the snapshot JPEG (box and caption drawn on it)."""
+    with Image.open(path) as image:
+        rgb = np.asarray(image.convert("RGB"))
+    return any(detection.label == label for detection in detector.detect_image(rgb, min_score=0.25))
+
+
+def _check_camera(name: str, log: CameraLog, media_dir: Path, ended_live: set[str], detector) -> None:
     started = log.events("start")
     assert started, f"camera {name}: no event started"
     assert not log.snapshot_missing_at_start, f"camera {name}: snapshot missing when start was published"
@@ -128,6 +181,12 @@ def _check_camera(name: str, log: CameraLog, media_dir: Path, ended_live: set[st
             with Image.open(media_dir / row[kind]) as image:
                 image.verify()
             assert image.format == "JPEG"
+        # The parked cars seen from above score barely above the tuned filter, and the drawn
+        # box and caption cover part of them, so only the street clip is checked this way.
+        if name == "bikes":
+            assert _shows(detector, media_dir / row["snapshot_path"], event["label"]), (
+                f"camera {name}: snapshot of {event['label']} event {event['id']} does not show one"
+            )
 
     clips = {event["id"]: event for event in log.clip_updates()}
     assert set(clips) >= ended_live, f"camera {name}: events without a clip: {ended_live - set(clips)}"

@@ -136,7 +136,16 @@ def _print_event(message: dict[str, Any]) -> None:
         return
     data = message["data"]
     event = data["event"]
-    line = {"event": data["type"], "id": event["id"], "label": event["label"], "zones": event["zones"], "score": event["top_score"]}
+    line = {
+        "event": data["type"],
+        "id": event["id"],
+        "label": event["label"],
+        "zones": event["zones"],
+        "score": event["top_score"],
+        "start": round(event["stream_start"], 2),
+        "end": None if event["stream_end"] is None else round(event["stream_end"], 2),
+        "reasons": data.get("reasons", []),
+    }
     print(json.dumps(line), flush=True)
 
 

@@ -6,7 +6,9 @@ watches person, vehicle and animal in one full-frame zone named `all`.
 
 import argparse
 import json
+import logging
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,9 @@ from ..errors import ConfigError, InputError
 from ..startup import open_detector
 from ..events.store import EventStore
 from ..pipeline import CameraWorker, WorkerCounters
+from ..source.session import END_OF_STREAM
+
+_LOGGER = logging.getLogger(__name__)
 
 FULL_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
@@ -27,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--config", help="engine config file (YAML/JSON); its first camera's rules are used")
     parser.add_argument("--camera", help="id of the camera in --config whose rules to use")
     parser.add_argument("--model", help="ONNX model file (default: the standard model lookup)")
-    parser.add_argument("--data", help="folder for the event log, snapshots and clips (default: a temporary folder)")
+    parser.add_argument(
+        "--data",
+        help="folder for the event log, snapshots and clips (default: a new temporary folder, kept so the printed paths stay valid)",
+    )
     parser.add_argument("--realtime", action="store_true", help="pace the clip in real time instead of as fast as possible")
     parser.add_argument("--no-gate", action="store_true", help="run the detector on every sampled frame (motion gate off)")
     return parser
@@ -44,12 +52,14 @@ def run(args: argparse.Namespace) -> int:
     if args.no_gate:
         camera = replace(camera, motion=replace(camera.motion, enabled=False))
 
-    with tempfile.TemporaryDirectory(prefix="argus-replay-") as scratch:
-        data_dir = Path(args.data) if args.data else Path(scratch)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        result = replay(camera, config, data_dir, model=args.model or config.detector.model, realtime=args.realtime)
-        for line in result.events:
-            print(json.dumps(line), flush=True)
+    data_dir = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="argus-replay-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _LOGGER.info("Replaying %s; events, snapshots and clips go to %s", video, data_dir)
+    result = replay(camera, config, data_dir, model=args.model or config.detector.model, realtime=args.realtime)
+    for line in result.events:
+        print(json.dumps(line), flush=True)
+    if result.failure:
+        raise InputError(f"cannot replay {video}: {result.failure}")
     return 0
 
 
@@ -83,13 +93,21 @@ def replay(
             replay=True,
             realtime=realtime,
         )
+        cpu_start = time.process_time()
         worker.start()
         worker.wait()
+        cpu_seconds = time.process_time() - cpu_start
+        status = worker.status()
+        frames_decoded = int(worker.stats()["source"].get("frames_decoded", 0))
         worker.stop()
     finally:
         detector.stop()
         store.close()
-    return ReplayResult(lines, worker.counters)
+    # A file that could not be opened or broke off mid-way ends with another reason than
+    # the end of the stream; that is an error for the caller, not an empty replay.
+    reason = status.get("reason")
+    failure = reason if status.get("state") == "offline" and reason != END_OF_STREAM else None
+    return ReplayResult(lines, worker.counters, failure, frames_decoded, cpu_seconds)
 
 
 @dataclass(slots=True)
@@ -98,6 +116,11 @@ class ReplayResult:
 
     events: list[dict[str, Any]]
     counters: WorkerCounters
+    # Why the source stopped early (unreadable or broken file), or None when it was read to the end.
+    failure: str | None = None
+    frames_decoded: int = 0
+    # CPU time of the whole process (every thread) while the clip was processed.
+    cpu_seconds: float = 0.0
 
 
 def replay_camera(config: EngineConfig, video: Path, camera_id: str | None) -> CameraConfig:

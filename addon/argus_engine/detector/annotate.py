@@ -44,9 +44,13 @@ def draw_detections(rgb: np.ndarray, detections: Sequence[Detection]) -> Image.I
 
 
 def write_annotated(path: str | Path, rgb: np.ndarray, detections: Sequence[Detection]) -> None:
-    """Write the annotated picture as a JPEG, raising InputError when the file cannot be written."""
+    """Write the annotated picture, PNG for a `.png` name and JPEG otherwise; raise InputError on failure."""
     image = draw_detections(rgb, detections)
+    png = str(path).lower().endswith(".png")
     try:
-        image.save(path, format="JPEG", quality=90)
+        if png:
+            image.save(path, format="PNG")
+        else:
+            image.save(path, format="JPEG", quality=90)
     except OSError as err:
         raise InputError(f"cannot write annotated image {path}: {err}") from None
