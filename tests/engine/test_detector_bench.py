@@ -36,3 +36,19 @@ def test_bench_rejects_missing_video(tmp_path, capsys):
 
     assert exit_code == 2
     assert "video file not found" in capsys.readouterr().err
+
+
+def test_bench_gate_prints_both_modes(tmp_path, capsys):
+    model = build_constant_model(tmp_path / "fake.onnx", end2end_output([[10, 10, 50, 50, 0.9, 0]]))
+
+    exit_code = main(["--log-level", "warning", "bench", "--model", str(model), "--frames", "12", "--gate"])
+
+    table = capsys.readouterr().out
+    assert exit_code == 0
+    ungated = re.search(r"^pipeline ungated\s+12\s+(\d+)\s+(\d+)\s+\d+\.\d", table, re.MULTILINE)
+    gated = re.search(r"^pipeline motion-gated\s+12\s+(\d+)\s+(\d+)\s+\d+\.\d", table, re.MULTILINE)
+    assert ungated, table
+    assert gated, table
+    assert int(ungated.group(2)) == 12
+    assert int(gated.group(2)) <= 12
+    assert re.search(r"^motion-gated / ungated: \d+\.\d\dx frames per CPU-second", table, re.MULTILINE)
