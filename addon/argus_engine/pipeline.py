@@ -214,7 +214,8 @@ class CameraWorker:
         recent = self._detect_ms[-50:]
         source_stats = self._source.stats() if self._source is not None else {}
         return {
-            "fps": round(self._status.fps, 2),
+            # The source measures fps continuously; the status kept here is only refreshed on changes.
+            "fps": round(self._source.status.fps if self._source is not None else 0.0, 2),
             "detect_fps": self._camera.detect_fps,
             "frames_sampled": counters.frames_sampled,
             "frames_dropped": counters.frames_dropped,

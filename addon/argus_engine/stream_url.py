@@ -14,7 +14,9 @@ REDACTED = "***"
 
 # Matches the userinfo part of any URL-looking text, so redaction also works inside
 # free text such as an FFmpeg error message.
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@")
+# The password part runs to the LAST `@` before the host, as FFmpeg splits it, so a raw
+# `@` inside a password is hidden too.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<password>[^/\s]*)@")
 
 
 def build_url(

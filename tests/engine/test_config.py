@@ -28,6 +28,11 @@ def test_redact_hides_password_everywhere() -> None:
     assert "rtsp://admin:***@10.0.0.2/cam" in redacted
 
 
+def test_redact_raw_at_in_password() -> None:
+    # FFmpeg splits user info at the last `@`, so the whole of "S3cr3t@x" is the password.
+    assert redact("rtsp://admin:S3cr3t@x@127.0.0.1:1/cam") == "rtsp://admin:***@127.0.0.1:1/cam"
+
+
 def test_bad_scheme_rejected_without_password() -> None:
     with pytest.raises(ConfigError) as caught:
         validate_url("ftp://user:hunter2@host/x")
