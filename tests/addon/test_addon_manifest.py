@@ -34,7 +34,8 @@ def test_addon_config_values(config):
     assert sorted(config["arch"]) == ["aarch64", "amd64"]
     assert config["discovery"] == ["argus"]
     assert config["init"] is False
-    assert config["ports"] == {"8765/tcp": 8765}
+    # Not published on the host unless the user asks; Home Assistant uses the internal network.
+    assert config["ports"] == {"8765/tcp": None}
     assert config["watchdog"] == "tcp://[HOST]:[PORT:8765]"
     assert {"type": "addon_config", "read_only": False} in config["map"]
     assert "image" not in config or "{arch}" in config["image"]

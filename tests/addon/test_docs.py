@@ -37,7 +37,26 @@ def test_automation_example_parses():
     assert len(automations) == 1
     trigger = automations[0]["triggers"][0]
     assert trigger["event_type"] == "argus_event"
-    assert trigger["event_data"]["type"] == "start"
+    assert trigger["event_data"] == {"camera": "front", "label": "person"}
+
+
+def test_automation_condition_matches_zone_entry():
+    """The example fires for a person who starts in `door` or walks in, not for other changes."""
+    import jinja2
+
+    examples = [yaml.safe_load(block) for block in _yaml_blocks(_docs())]
+    (automation,) = [example for example in examples if "triggers" in example]
+    template = jinja2.Environment().from_string(automation["conditions"][0]["value_template"])
+
+    def fires(zone_changes: list[dict]) -> bool:
+        event = {"event": {"data": {"zone_changes": zone_changes}}}
+        return template.render(trigger=event).strip() == "True"
+
+    assert fires([{"zone": "door", "change": "entered"}])
+    assert fires([{"zone": "drive", "change": "left"}, {"zone": "door", "change": "entered"}])
+    assert not fires([{"zone": "door", "change": "left"}])
+    assert not fires([{"zone": "drive", "change": "entered"}])
+    assert not fires([])
 
 
 def test_every_option_documented():
