@@ -66,6 +66,9 @@ class CameraRegistry:
         self._make_worker = make_worker
         self._workers: dict[str, Worker] = {}
         self._lock = asyncio.Lock()
+        # Set by the engine once a model is loaded: returns why a camera uses labels the
+        # model does not detect, or None. Without a model nothing is checked.
+        self.label_check: Callable[[CameraConfig], str | None] | None = None
 
     # --- reading -----------------------------------------------------------------------
 
@@ -148,6 +151,7 @@ class CameraRegistry:
             if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"] in self._cameras:
                 raise CommandError("duplicate", f"camera id {data['id']!r} is already in use", field="id")
             camera = _parse_camera(data, set(self._cameras))
+            self._check_labels(camera)
             self._cameras[camera.id] = camera
             self._save()
             await self._start_worker(camera)
@@ -165,6 +169,7 @@ class CameraRegistry:
             camera = _parse_camera(data, set(self._cameras) - {camera_id})
             if "zones" not in data:
                 camera = with_zones(camera, old.zones)
+            self._check_labels(camera)
             self._cameras[camera_id] = camera
             self._save()
             await self._apply(camera)
@@ -238,8 +243,14 @@ class CameraRegistry:
         except ConfigError as err:
             raise config_error(err) from err
 
+    def _check_labels(self, camera: CameraConfig) -> None:
+        problem = self.label_check(camera) if self.label_check is not None else None
+        if problem:
+            raise CommandError("invalid_config", problem, field="objects")
+
     async def _replace_zones(self, camera: CameraConfig, zones: tuple[ZoneConfig, ...]) -> None:
         changed = with_zones(camera, zones)
+        self._check_labels(changed)
         self._cameras[camera.id] = changed
         self._save()
         await self._apply(changed)

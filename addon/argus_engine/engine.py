@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from .camera_registry import CameraRegistry, Worker, stopped_state
 from .config import CameraConfig, EngineConfig, camera_to_dict
 from .events.store import EventStore
 from .hub import Hub, Subscriber
+from .model_check import check_labels
 from .persist import PersistedCameras, engine_id, load_cameras, save_cameras
 from .procstats import ProcessStats
 from .token_store import TokenStore
@@ -101,12 +103,30 @@ class Engine:
         self._cursor = await asyncio.to_thread(self.store.last_cursor)
         if self._model_path is not None:
             await asyncio.to_thread(self._load_model, self._model_path)
+            self.cameras.label_check = self._missing_labels
+            self._log_missing_labels()
         await self.cameras.start_all()
         self._tasks = [
             self._loop.create_task(self._stats_loop(), name="argus-stats"),
             self._loop.create_task(self._retention_loop(), name="argus-retention"),
         ]
         _LOGGER.info("Engine %s started with %d camera(s)", self.engine_id, len(self.cameras.cameras))
+
+    def _missing_labels(self, camera: CameraConfig) -> str | None:
+        """Return which labels the camera uses that the model lacks, or None."""
+        assert self.model is not None
+        config = replace(self.config, cameras=(camera,))
+        report = check_labels(config, self.model.labels.values())
+        if not report.missing:
+            return None
+        names = ", ".join(repr(name) for name in report.missing)
+        return f"model {self.model.name} has no class for {names}; use its class names or a group"
+
+    def _log_missing_labels(self) -> None:
+        for camera in self.cameras.cameras:
+            problem = self._missing_labels(camera)
+            if problem:
+                _LOGGER.error("Camera %s: %s; those objects are never detected", camera.id, problem)
 
     def _load_model(self, path: Path | str) -> None:
         from .detector.model import load_model

@@ -29,7 +29,6 @@ import voluptuous as vol
 
 from .config import EngineConfig, load_file
 from .errors import ConfigError, ModelError
-from .model_check import require_labels
 from .model_store import DEFAULT_MODEL, find_model
 
 _LOGGER = logging.getLogger(__name__)
@@ -140,17 +139,6 @@ def find_addon_model(options: AddonOptions, paths: AddonPaths) -> Path | None:
         return None
     _LOGGER.info("Using model %s", path)
     return path
-
-
-def check_labels(engine: Any) -> None:
-    """Log which labels the running cameras use that the model does not detect."""
-    if engine.model is None:
-        return
-    config = replace(engine.config, cameras=tuple(engine.cameras.cameras))
-    try:
-        require_labels(config, engine.model.labels.values(), model_name=f"model {engine.model.name}")
-    except ConfigError as err:
-        _LOGGER.error("%s", err)
 
 
 def discovery_host() -> str:

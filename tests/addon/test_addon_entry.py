@@ -194,5 +194,5 @@ async def test_missing_labels_logged(paths, monkeypatch, caplog):
 
     await _run_briefly(paths)
 
-    assert "model yolo26n-640 has no class for 'forklift' (used by camera 'dock' objects)" in caplog.text
-    assert "'person'" not in caplog.text.split("has no class for", 1)[1]
+    assert "Camera dock: model yolo26n-640 has no class for 'forklift';" in caplog.text
+    assert "'person'" not in caplog.text.split("has no class for", 1)[1].split("\n", 1)[0]

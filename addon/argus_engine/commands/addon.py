@@ -75,7 +75,6 @@ async def run_addon(
         engine.media_dir.mkdir(parents=True, exist_ok=True)
     _LOGGER.info("Starting the engine (media in %s)", engine.media_dir)
     await engine.start()
-    supervisor.check_labels(engine)
 
     runner = web.AppRunner(create_app(engine), shutdown_timeout=5.0, access_log=None)
     await runner.setup()
