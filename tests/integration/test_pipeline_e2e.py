@@ -156,7 +156,9 @@ async def test_rtsp_person_reaches_ha(hass: HomeAssistant, pipeline_engine, rtsp
     await wait_until(lambda: "person_entered" in zone_event_types, timeout=30, what="event entity person_entered")
     person_event = next(e for e in bus_events if e.data["label"] == "person")
     assert person_event.data["camera"] == "street"
-    assert person_event.data["snapshot_url"] is None or person_event.data["snapshot_url"].startswith("/api/argus/")
+    # The engine writes the snapshot before it publishes the start, so the URL is always there.
+    assert person_event.data["type"] == "start"
+    assert person_event.data["snapshot_url"].startswith("/api/argus/")
 
     await asyncio.sleep(WATCH_SECONDS)
     latencies = appearance_latencies(occupancy, person_frames, started)
