@@ -134,8 +134,14 @@ def find_addon_model(options: AddonOptions, paths: AddonPaths) -> Path | None:
             sha256=options.model_sha256,
         )
     except ModelError as err:
-        # Not found, or a download that failed or did not match its checksum.
-        _LOGGER.error("No detection model, so cameras will not run: %s", err)
+        # Not found, or a download that failed or did not match its checksum. The
+        # engine's own hint names shell commands, which an add-on user cannot run.
+        _LOGGER.error(
+            "No detection model, so cameras will not run: %s. In Home Assistant, copy the model into the "
+            "add-on's folder addon_configs/<id>_argus/ (Samba or File editor) and restart the add-on, "
+            "or set the model_url and model_sha256 options",
+            err,
+        )
         return None
     _LOGGER.info("Using model %s", path)
     return path
