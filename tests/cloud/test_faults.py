@@ -45,7 +45,9 @@ async def test_rate_limit_trips_breaker(fake_ai, session) -> None:
     assert all(result.attempts == 0 for result in results[2:])
     assert manager.breaker.is_open
     assert clock.sleeps
-    assert all(seconds <= 2.0 for seconds in clock.sleeps)
+    # Every wait is the full Retry-After of 2 s: not shorter, not longer.
+    assert all(seconds >= 2.0 - 1e-9 for seconds in clock.sleeps), clock.sleeps
+    assert all(seconds <= 2.0 for seconds in clock.sleeps), clock.sleeps
 
     clock.advance(600)
     await asyncio.sleep(0.2)

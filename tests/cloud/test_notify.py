@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,26 @@ async def test_auto_alert_on_zone_entry(session, tmp_path: Path) -> None:
 
     assert [alert["event_id"] for alert in worker.alerts] == ["ev1"]
     assert "attachment" not in worker.alerts[0]
+
+
+@pytest.mark.timeout(10)
+async def test_drain_after_alert_just_finished(session, refused_socket) -> None:
+    # The alert task finishes in its first step, because the restored verdict is
+    # `rejected`. After the test's sleep(0) the task is done but its done callback,
+    # which removes it from the manager, is still queued. A drain() that awaits
+    # gather() over that finished task never yields to the loop and hangs until the timeout.
+    settings = _settings(refused_socket.getsockname()[1], notify_auto=True,
+                         cameras={"front": CameraCloudSettings(notify=True)})
+    manager = make_manager(settings, session, ImageSource(), Recorder())
+    message = event_message("ev1", zones=("door",), entered=("door",))
+    message["data"]["event"]["verification"] = {"verdict": "rejected"}
+
+    manager.handle_event(message)
+    await asyncio.sleep(0)
+    await manager.drain()
+
+    assert manager.result("ev1").verdict == "rejected"
+    assert manager.accounting.today.alerts_sent == 0
 
 
 def test_outbox_bounded_and_persistent(tmp_path: Path) -> None:

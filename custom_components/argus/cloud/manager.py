@@ -211,9 +211,16 @@ class CloudManager:
     # Lifecycle and state
 
     async def drain(self) -> None:
-        """Wait for running verifications and alerts to finish."""
-        while self._pending or self._alerts.tasks:
-            await asyncio.gather(*self._pending.values(), *self._alerts.tasks, return_exceptions=True)
+        """Wait for running verifications and alerts to finish, including ones started meanwhile."""
+        while True:
+            # A finished task stays in these collections until its done callback runs on a
+            # later loop iteration. In CPython 3.13, gather() over only finished tasks returns
+            # a finished future, and awaiting that does not yield to the loop. So waiting on
+            # finished tasks would spin here forever and those callbacks would never run.
+            running = [task for task in (*self._pending.values(), *self._alerts.tasks) if not task.done()]
+            if not running:
+                return
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def shutdown(self) -> None:
         """Cancel running verifications and alerts, for unload."""
