@@ -60,6 +60,8 @@ def fire_bus_event(hass: HomeAssistant, entry_id: str, engine_id: str, message: 
         "start": event.get("start"),
         "end": event.get("end"),
         "stationary": bool(event.get("stationary", False)),
+        # The cloud check's verdict stored in the engine (confirmed, rejected or uncertain), or None.
+        "verdict": (event.get("verification") or {}).get("verdict"),
         "snapshot_url": None,
         "snapshot_path": None,
         "clip_url": None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import voluptuous as vol
@@ -10,6 +11,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .client import ArgusError
 from .const import DOMAIN
@@ -19,6 +22,10 @@ from .events import media_path
 SERVICE_LIST_EVENTS = "list_events"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 MAX_EVENTS = 100
+SERVICE_CLAIM_COOLDOWN = "claim_cooldown"
+MAX_COOLDOWN_SECONDS = 86400
+# End time of each running cooldown by key. Kept in memory only, so a restart ends every cooldown.
+DATA_COOLDOWNS: HassKey[dict[str, datetime]] = HassKey(f"{DOMAIN}_cooldowns")
 
 LIST_EVENTS_SCHEMA = vol.Schema(
     {
@@ -27,6 +34,13 @@ LIST_EVENTS_SCHEMA = vol.Schema(
         vol.Optional("label"): cv.string,
         vol.Optional("zone"): cv.string,
         vol.Optional("limit", default=20): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_EVENTS)),
+    }
+)
+
+CLAIM_COOLDOWN_SCHEMA = vol.Schema(
+    {
+        vol.Required("key"): vol.All(cv.string, vol.Length(min=1)),
+        vol.Required("seconds"): vol.All(vol.Coerce(float), vol.Range(min=0, max=MAX_COOLDOWN_SECONDS)),
     }
 )
 
@@ -56,8 +70,33 @@ async def _async_list_events(call: ServiceCall) -> ServiceResponse:
     return {"events": events}
 
 
+async def _async_claim_cooldown(call: ServiceCall) -> ServiceResponse:
+    """Start a cooldown for the key unless one is running, and return whether this call started it.
+
+    The check and the start happen without an await in between, so of two automation runs
+    that call this at once for the same key, exactly one gets `claimed: true`.
+    """
+    cooldowns = call.hass.data.setdefault(DATA_COOLDOWNS, {})
+    now = dt_util.utcnow()
+    for expired in [key for key, end in cooldowns.items() if end <= now]:
+        del cooldowns[expired]
+    key: str = call.data["key"]
+    if key in cooldowns:
+        return {"claimed": False, "remaining": round((cooldowns[key] - now).total_seconds(), 1)}
+    if call.data["seconds"] > 0:
+        cooldowns[key] = now + timedelta(seconds=call.data["seconds"])
+    return {"claimed": True, "remaining": 0.0}
+
+
 def async_register_services(hass: HomeAssistant) -> None:
     """Register the integration's services."""
     hass.services.async_register(
         DOMAIN, SERVICE_LIST_EVENTS, _async_list_events, schema=LIST_EVENTS_SCHEMA, supports_response=SupportsResponse.ONLY
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CLAIM_COOLDOWN,
+        _async_claim_cooldown,
+        schema=CLAIM_COOLDOWN_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )

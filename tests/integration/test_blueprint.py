@@ -1,4 +1,4 @@
-"""The notification blueprint: schema, filters, snapshot image, clip tap action and cooldown."""
+"""The notification blueprint: schema, filters, snapshot image, clip tap action, cooldown per camera and verification."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed, async_mock_service
+from freezegun.api import FrozenDateTimeFactory
+from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
-from custom_components.argus.const import EVENT_ARGUS
+from custom_components.argus.const import DOMAIN, EVENT_ARGUS
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
 
 from argus_engine.events.model import Event, new_event_id
@@ -56,17 +56,19 @@ async def settle() -> None:
     """Give the automation time to evaluate an event.
 
     `hass.async_block_till_done` cannot be used here: it also waits for the automation's
-    run, which sits in its cooldown delay or clip wait for minutes.
+    runs, which sit in their clip wait for minutes.
     """
     for _ in range(20):
         await asyncio.sleep(0)
     await asyncio.sleep(0.3)
 
 
-async def fire(hass: HomeAssistant, server: EngineServer, kind: str = "start", **kwargs: Any) -> Event:
+async def fire(
+    hass: HomeAssistant, server: EngineServer, kind: str = "start", camera: str = "demo", **kwargs: Any
+) -> Event:
     """Record an event message in the engine and wait until the automation has seen it."""
     fired = async_capture_events(hass, EVENT_ARGUS)
-    _, event = server.record_event("demo", kind, **kwargs)
+    _, event = server.record_event(camera, kind, **kwargs)
     await wait_until(lambda: len(fired) == 1, what=f"argus_event {kind}")
     await settle()
     return event
@@ -82,10 +84,13 @@ async def test_notifies_once_with_image(
     hass: HomeAssistant, demo_engine: EngineServer, demo_entry, hass_client_no_auth
 ) -> None:
     calls = async_mock_service(hass, "notify", NOTIFY)
-    await set_up_automation(hass, cameras=["demo"], zones=["street"], cooldown=60, clip_wait=0)
+    # The cooldown runs on the real clock: freezing it would also stop the event loop's timers.
+    cooldown = 4.0
+    await set_up_automation(hass, cameras=["demo"], zones=["street"], cooldown=cooldown, clip_wait=0)
 
     event = await fire(hass, demo_engine, zone_changes=ENTERED_STREET)
     await wait_until(lambda: len(calls) == 1, what="one notification")
+    notified_at = time.monotonic()
     data = calls[0].data
     assert data["title"] == "Person · Demo Street"
     assert data["message"].endswith("(0.91)")
@@ -101,11 +106,11 @@ async def test_notifies_once_with_image(
 
     # A second object within the cooldown sends nothing.
     await fire(hass, demo_engine, zone_changes=ENTERED_STREET)
+    assert time.monotonic() - notified_at < cooldown, "the second event came after the cooldown; the check proves nothing"
     assert len(calls) == 1
 
     # After the cooldown the next object notifies again.
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
-    await settle()
+    await asyncio.sleep(notified_at + cooldown + 0.2 - time.monotonic())
     await fire(hass, demo_engine, zone_changes=ENTERED_STREET)
     await wait_until(lambda: len(calls) == 2, what="a notification after the cooldown")
 
@@ -190,3 +195,70 @@ async def test_only_verified(hass: HomeAssistant, demo_engine: EngineServer, dem
     assert calls == []
     hass.bus.async_fire("argus_verified", {"event_id": confirmed.id, "verdict": "confirmed"})
     await wait_until(lambda: len(calls) == 1, what="the notification after confirmation")
+
+
+async def test_cooldown_per_camera(hass: HomeAssistant, demo_engine: EngineServer, demo_entry) -> None:
+    calls = async_mock_service(hass, "notify", NOTIFY)
+    # The clip wait keeps camera A's run alive, and camera B must notify all the same.
+    await set_up_automation(hass, cameras=["demo", "driveway"], cooldown=600, clip_wait=300)
+
+    first_a = await fire(hass, demo_engine, camera="demo")
+    await wait_until(lambda: len(calls) == 1, what="the notification for camera A")
+    assert calls[0].data["data"]["tag"] == f"argus-{first_a.id}"
+
+    first_b = await fire(hass, demo_engine, camera="driveway")
+    await wait_until(lambda: len(calls) == 2, what="the notification for camera B during A's cooldown")
+    assert calls[1].data["data"]["tag"] == f"argus-{first_b.id}"
+    assert calls[1].data["data"]["group"] == "argus-driveway"
+
+    # Camera A is still in its cooldown.
+    await fire(hass, demo_engine, camera="demo")
+    assert len(calls) == 2
+
+
+async def test_claim_cooldown_action(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})
+
+    async def claim(key: str, seconds: float) -> dict[str, Any]:
+        response = await hass.services.async_call(
+            DOMAIN, "claim_cooldown", {"key": key, "seconds": seconds}, blocking=True, return_response=True
+        )
+        assert response is not None
+        return dict(response)
+
+    assert await claim("a", 60) == {"claimed": True, "remaining": 0.0}
+    freezer.tick(timedelta(seconds=20))
+    assert await claim("a", 60) == {"claimed": False, "remaining": 40.0}
+    assert (await claim("b", 60))["claimed"] is True
+    # A zero cooldown claims without blocking the next call.
+    assert (await claim("c", 0))["claimed"] is True
+    assert (await claim("c", 0))["claimed"] is True
+    freezer.tick(timedelta(seconds=41))
+    assert (await claim("a", 60))["claimed"] is True
+
+
+async def test_only_verified_already_confirmed(hass: HomeAssistant, demo_engine: EngineServer, demo_entry) -> None:
+    calls = async_mock_service(hass, "notify", NOTIFY)
+    fired = async_capture_events(hass, EVENT_ARGUS)
+    # The verification timeout outlasts the test, so a notification shows the run did not wait for argus_verified.
+    await set_up_automation(hass, clip_wait=0, cooldown=0, only_verified=True, verify_timeout=300)
+
+    confirmed = Event(
+        id=new_event_id(), camera="demo", label="person", groups=["person"], start=time.time(), stream_start=0.0,
+        top_score=0.91, verdict="confirmed",
+    )
+    rejected = Event(
+        id=new_event_id(), camera="demo", label="person", groups=["person"], start=time.time(), stream_start=0.0,
+        top_score=0.91, verdict="rejected",
+    )
+    template = await fire(hass, demo_engine)
+    await wait_until(lambda: hass.states.get("automation.argus_notify").attributes.get("current") == 1, what="a waiting run")
+    confirmed.snapshot_path = rejected.snapshot_path = template.snapshot_path
+
+    await fire(hass, demo_engine, event=rejected)
+    await fire(hass, demo_engine, event=confirmed)
+    await wait_until(lambda: len(calls) == 1, what="the notification for the confirmed event")
+    assert calls[0].data["data"]["tag"] == f"argus-{confirmed.id}"
+    assert [event.data["verdict"] for event in fired] == [None, "rejected", "confirmed"]
+    # Only the first event, which has no verdict yet, still waits for the cloud check.
+    assert hass.states.get("automation.argus_notify").attributes.get("current") == 1
