@@ -5,8 +5,7 @@ cameras and zones, and the persisted state in the data dir, so all three accept 
 reject exactly the same input.
 
 Zone and mask points are stored normalised to 0..1 of the frame. Points given in pixels
-must say so (`units: pixels`) together with the frame size they refer to; the unit is
-never guessed.
+need `units: pixels` and the frame size they refer to, because the unit is never guessed.
 """
 
 import json
@@ -29,6 +28,8 @@ from .stream_url import build_url, redact, validate_url
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ZONE_POSITIONS = ("bottom_center", "center", "overlap")
 DEFAULT_OBJECTS = ("person", "vehicle", "animal")
+# A zone covering the whole frame, for replays and the demo camera.
+FULL_FRAME: tuple[Point, ...] = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ DEFAULT_FILTER = ObjectFilter()
 
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
-    """Which model to run and how."""
+    """Detector settings: the model file, its labels and the thread count."""
 
     # Path to the ONNX file; None means the default lookup (see models/README.md).
     model: str | None = None

@@ -1,4 +1,4 @@
-"""What the detector found in one frame."""
+"""Detections: the objects the detector found in one frame."""
 
 from dataclasses import dataclass
 

@@ -1,8 +1,8 @@
 """Argus error hierarchy.
 
-Each error also inherits the builtin a caller would naturally catch, so code that
-knows nothing of Argus can still handle it (a missing model is a FileNotFoundError,
-a stream that stops answering is a TimeoutError).
+Each error also inherits the builtin a caller would naturally catch, so code unaware of
+Argus can still handle it: a missing model is a FileNotFoundError, and a stream that
+stops responding is a TimeoutError.
 """
 
 
@@ -32,7 +32,7 @@ class StreamError(ArgusError, ConnectionError):
 
 
 class StreamTimeoutError(StreamError, TimeoutError):
-    """A camera stream stopped answering within its timeout."""
+    """A camera stream that sent nothing within its timeout."""
 
 
 class InputError(ArgusError, ValueError):

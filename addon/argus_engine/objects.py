@@ -1,7 +1,7 @@
 """Tracked objects and the changes in their lives that become events.
 
 These are the hand-over types between the scene logic (tracker, zones, filters), which
-decides what happened, and the event recorder, which stores it and tells the world.
+decides what happened, and the event recorder, which stores it and publishes it.
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +12,7 @@ from .detection import Box
 ChangeKind = Literal["start", "update", "end"]
 ZoneChangeKind = Literal["entered", "left", "loitering"]
 
-# Why an `update` was sent; an update may carry several.
+# Reasons for an `update`; one update may carry several.
 REASON_ZONE_ENTERED = "zone_entered"
 REASON_ZONE_LEFT = "zone_left"
 REASON_LOITERING = "loitering"

@@ -83,6 +83,8 @@ class CameraWorker:
         self._logger = _LOGGER.getChild(camera.id)
 
         self._scene = CameraScene(camera, groups)
+        # Worked out once per config, not per frame.
+        self._labels, self._min_score = detector_query(camera, groups)
         self._motion = MotionDetector(camera.motion)
         self._gate = MotionGate(camera.motion)
         self._recorder = EventRecorder(
@@ -161,6 +163,7 @@ class CameraWorker:
         """Apply a changed configuration; the stream is reopened only when its fields changed."""
         old = self._camera
         self._camera = camera
+        self._labels, self._min_score = detector_query(camera, self._groups)
         with self._recorder_lock:
             self._scene.update_config(camera)
         if old.motion != camera.motion:
@@ -348,24 +351,12 @@ class CameraWorker:
             frame.rgb,
             frame.letterbox,
             (frame.width, frame.height),
-            labels=self._watched_labels(),
-            min_score=self._detector_min_score(),
+            labels=self._labels,
+            min_score=self._min_score,
         )
         self._detect_ms.append((time.perf_counter() - started) * 1000)
         del self._detect_ms[:-200]
         return detections
-
-    def _watched_labels(self) -> frozenset[str]:
-        names: set[str] = set(self._camera.objects)
-        for zone in self._camera.zones:
-            names.update(zone.objects)
-        return expand(names, self._groups)
-
-    def _detector_min_score(self) -> float:
-        # The scene applies each label's own min_score; the detector only needs the lowest.
-        filters = ObjectFilters(self._camera, self._groups)
-        scores = [filters.rules_for(label).min_score for label in self._watched_labels()]
-        return min(scores, default=0.5)
 
     def _publish_state(self, *, force: bool = False) -> None:
         state = self.state()
@@ -376,6 +367,19 @@ class CameraWorker:
 
     def _last_frame_time(self) -> float:
         return self._latest[0].time if self._latest else 0.0
+
+
+def detector_query(camera: CameraConfig, groups: Mapping[str, frozenset[str]]) -> tuple[frozenset[str], float]:
+    """Return the labels to ask the detector for and the lowest min_score among them."""
+    names: set[str] = set(camera.objects)
+    for zone in camera.zones:
+        names.update(zone.objects)
+    labels = expand(names, groups)
+
+    # The scene applies each label's own min_score; the detector only needs the lowest.
+    filters = ObjectFilters(camera, groups)
+    min_score = min((filters.rules_for(label).min_score for label in labels), default=0.5)
+    return labels, min_score
 
 
 def _is_file(url: str) -> bool:

@@ -159,7 +159,7 @@ class _CloudGlue:
             return None
 
     async def store_verification(self, result: Verification) -> None:
-        # `event/verification` is in protocol 1.0 (API.md); an engine without it answers
+        # `event/verification` is in protocol 1.0 (API.md). An engine without it replies
         # `unknown_type`, and results then stay in Home Assistant only.
         if not self._store_supported or not result.verified:
             return

@@ -34,7 +34,7 @@ def test_addon_config_values(config):
     assert sorted(config["arch"]) == ["aarch64", "amd64"]
     assert config["discovery"] == ["argus"]
     assert config["init"] is False
-    # Not published on the host unless the user asks; Home Assistant uses the internal network.
+    # Not published on the host unless the user sets a port; Home Assistant uses the internal network.
     assert config["ports"] == {"8765/tcp": None}
     assert config["watchdog"] == "tcp://[HOST]:[PORT:8765]"
     assert {"type": "addon_config", "read_only": False} in config["map"]

@@ -14,7 +14,7 @@ async def test_pixel_zone_uses_stream_size(tmp_path) -> None:
     model = real_model("yolo26n-320.onnx")
     camera = {"id": "street", "name": "Street", "url": str(bikes_path())}
     async with running_api(tmp_path, engine_config([camera]), model_path=model, worker_factory=None) as api:
-        # bikes.mp4 is 640x272; wait until the worker has seen a frame and knows it.
+        # bikes.mp4 is 640x272; wait until the worker has seen a frame and reports that size.
         for _ in range(200):
             worker = api.engine.cameras.worker("street")
             if worker is not None and worker.status().get("frame_size"):

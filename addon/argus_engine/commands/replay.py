@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import CameraConfig, EngineConfig, ZoneConfig, load_file
+from ..config import FULL_FRAME, CameraConfig, EngineConfig, ZoneConfig, load_file
 from ..errors import ConfigError, InputError
 from ..startup import open_detector
 from ..events.store import EventStore
@@ -22,7 +22,6 @@ from ..source.session import END_OF_STREAM
 
 _LOGGER = logging.getLogger(__name__)
 
-FULL_FRAME = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -103,8 +102,8 @@ def replay(
     finally:
         detector.stop()
         store.close()
-    # A file that could not be opened or broke off mid-way ends with another reason than
-    # the end of the stream; that is an error for the caller, not an empty replay.
+    # A file that could not be opened, or broke off mid-way, ends with a reason other than
+    # the end of the stream. That is an error for the caller, not an empty replay.
     reason = status.get("reason")
     failure = reason if status.get("state") == "offline" and reason != END_OF_STREAM else None
     return ReplayResult(lines, worker.counters, failure, frames_decoded, cpu_seconds)
@@ -112,7 +111,7 @@ def replay(
 
 @dataclass(slots=True)
 class ReplayResult:
-    """What a replay produced: one line per event message, and the worker's frame counts."""
+    """Replay output: one line per event message, the frame counts and the CPU time used."""
 
     events: list[dict[str, Any]]
     counters: WorkerCounters

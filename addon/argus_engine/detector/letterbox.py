@@ -14,7 +14,7 @@ PAD_VALUE = 114
 
 @dataclass(frozen=True, slots=True)
 class Letterbox:
-    """How one frame size maps into one model input size."""
+    """Mapping of one frame size into one model input size."""
 
     scale: float
     # Resized picture size inside the input, and padding before it.
